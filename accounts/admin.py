@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from accounts.models import User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["-created_at"]
+    list_display = ["id", "email", "phone", "name", "tenant", "is_staff", "is_active", "created_at"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "tenant", "is_whatsapp_verified"]
+    search_fields = ["email", "phone", "name", "business_name"]
+    list_select_related = ["tenant"]
+    readonly_fields = ["created_at", "updated_at", "last_login"]
+    autocomplete_fields = ["tenant"]
+    fieldsets = (
+        (None, {"fields": ("email", "phone", "password", "tenant")}),
+        ("Profile", {"fields": ("name", "business_name", "is_whatsapp_verified", "industry_type",
+                                "sub_industry", "core_processes", "monthly_revenue", "employees",
+                                "goal_amount", "goal_years")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups",
+                                    "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",),
+                             "fields": ("email", "phone", "tenant", "password1", "password2")}),)

@@ -1,0 +1,94 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email, password, **fields):
+        email = self.normalize_email(email).lower() if email else None
+        user = self.model(email=email, **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email=None, password=None, **fields):
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email, password=None, **fields):
+        fields["is_staff"] = True
+        fields["is_superuser"] = True
+        return self._create(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person: a frontend user (email + password), a bot's customer (phone only) or staff."""
+
+    # NULL for phone-only users; NULLs never collide under the unique index.
+    email = models.EmailField(unique=True, null=True, blank=True)
+    phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164")
+    name = models.CharField(max_length=255, blank=True, default="")
+    tenant = models.ForeignKey(
+        "tenants.Tenant", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+
+    # Seed 000's profile.
+    business_name = models.CharField(max_length=255, blank=True, default="")
+    is_whatsapp_verified = models.BooleanField(default=False)
+    industry_type = models.CharField(max_length=100, blank=True, default="")
+    sub_industry = models.CharField(max_length=100, blank=True, default="")
+    core_processes = models.JSONField(default=list, blank=True)
+    monthly_revenue = models.DecimalField(max_digits=15, decimal_places=2, null=True, blank=True)
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    goal_amount = models.DecimalField(max_digits=15, decimal_places=2, null=True, blank=True)
+    goal_years = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            # A phone identifies a user within a tenant (DESIGN §4.4) ...
+            models.UniqueConstraint(
+                fields=["tenant", "phone"],
+                condition=Q(tenant__isnull=False, phone__isnull=False),
+                name="user_phone_unique_per_tenant",
+            ),
+            # ... and among users that belong to no tenant.
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=Q(tenant__isnull=True, phone__isnull=False),
+                name="user_phone_unique_without_tenant",
+            ),
+            models.CheckConstraint(
+                condition=Q(email__isnull=False) | Q(phone__isnull=False),
+                name="user_has_email_or_phone",
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_revenue__isnull=True) | Q(monthly_revenue__gte=0),
+                name="user_monthly_revenue_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(goal_amount__isnull=True) | Q(goal_amount__gte=0),
+                name="user_goal_amount_non_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.email or self.phone or f"user {self.pk}"

@@ -1,0 +1,24 @@
+"""Phone numbers in E.164, parsed with `phonenumbers` (DESIGN §3)."""
+
+import phonenumbers
+from django.conf import settings
+
+from config.errors import InvalidInput
+
+
+class InvalidPhoneNumber(InvalidInput):
+    code = "invalid_phone_number"
+    default_message = "Invalid phone number."
+
+
+def phone_normalize(raw, *, region: str | None = None) -> str:
+    """'9876543210', '+91 98765 43210' and '+919876543210' all give '+919876543210'."""
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > 32:
+        raise InvalidPhoneNumber(fields={"phone_number": ["Invalid phone number."]})
+    try:
+        parsed = phonenumbers.parse(raw, region or settings.DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber(fields={"phone_number": ["Invalid phone number."]}) from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhoneNumber(fields={"phone_number": ["Invalid phone number."]})
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -1,0 +1,76 @@
+from rest_framework import serializers
+
+from accounts.models import User
+from config.api import StrictSerializer
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = [
+            "id", "email", "phone", "name", "business_name", "is_whatsapp_verified",
+            "industry_type", "sub_industry", "core_processes", "monthly_revenue", "employees",
+            "goal_amount", "goal_years", "tenant", "is_staff", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class _ProfileFields(StrictSerializer):
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+    business_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    is_whatsapp_verified = serializers.BooleanField(required=False)
+    industry_type = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    sub_industry = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    core_processes = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=100
+    )
+    monthly_revenue = serializers.DecimalField(
+        max_digits=15, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    employees = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False,
+                                         allow_null=True)
+    goal_amount = serializers.DecimalField(
+        max_digits=15, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    goal_years = serializers.IntegerField(min_value=0, max_value=100, required=False,
+                                          allow_null=True)
+
+
+class RegisterSerializer(_ProfileFields):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+
+
+class ProfileUpdateSerializer(_ProfileFields):
+    email = serializers.EmailField(max_length=254, required=False)
+
+
+class LoginSerializer(StrictSerializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class RefreshSerializer(StrictSerializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class VerifySerializer(StrictSerializer):
+    token = serializers.CharField(max_length=4096)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class AuthResultSerializer(serializers.Serializer):
+    user = UserSerializer()
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class VerifyResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    user_id = serializers.IntegerField()
+    exp = serializers.IntegerField(allow_null=True)

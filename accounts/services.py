@@ -1,0 +1,143 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.phones import phone_normalize
+from config.errors import InvalidInput, ServiceError
+
+User = get_user_model()
+
+PROFILE_FIELDS = (
+    "name", "business_name", "is_whatsapp_verified", "industry_type", "sub_industry",
+    "core_processes", "monthly_revenue", "employees", "goal_amount", "goal_years",
+)
+
+
+class InvalidCredentials(ServiceError):
+    status_code = 401
+    code = "invalid_credentials"
+    default_message = "Invalid email or password."
+
+
+class InvalidToken(ServiceError):
+    status_code = 401
+    code = "token_not_valid"
+    default_message = "Token is invalid or expired."
+
+
+def _email_normalize(email: str) -> str:
+    return User.objects.normalize_email(email).strip().lower()
+
+
+def _check_password(password: str, user) -> None:
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise InvalidInput(exc.messages[0], code="weak_password",
+                           fields={"password": exc.messages}) from exc
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, phone: str | None = None, **profile) -> User:
+    email = _email_normalize(email)
+    if User.objects.filter(email=email).exists():
+        raise InvalidInput("An account with this email exists.", code="email_taken",
+                           fields={"email": ["Already registered."]})
+    user = User(email=email, phone=phone_normalize(phone) if phone else None,
+                **{k: v for k, v in profile.items() if k in PROFILE_FIELDS})
+    _check_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise InvalidInput("An account with this email or phone exists.", code="user_exists") from exc
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, **changes) -> User:
+    update_fields = []
+    if "email" in changes:
+        email = _email_normalize(changes.pop("email"))
+        if User.objects.filter(email=email).exclude(pk=user.pk).exists():
+            raise InvalidInput("An account with this email exists.", code="email_taken",
+                               fields={"email": ["Already registered."]})
+        user.email = email
+        update_fields.append("email")
+    if "phone" in changes:
+        raw = changes.pop("phone")
+        user.phone = phone_normalize(raw) if raw else None
+        update_fields.append("phone")
+    for field, value in changes.items():
+        if field not in PROFILE_FIELDS:
+            raise InvalidInput(f"{field} cannot be changed here.", fields={field: ["Read-only."]})
+        setattr(user, field, value)
+        update_fields.append(field)
+    if update_fields:
+        try:
+            with transaction.atomic():
+                user.save(update_fields=[*update_fields, "updated_at"])
+        except IntegrityError as exc:
+            raise InvalidInput("That email or phone belongs to another account.",
+                               code="user_exists") from exc
+    return user
+
+
+def auth_tokens_issue(*, user: User) -> dict:
+    refresh = RefreshToken.for_user(user)  # records an OutstandingToken row for the blacklist
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def auth_login(*, email: str, password: str, staff_only: bool = False) -> tuple[User, dict]:
+    user = User.objects.filter(email=_email_normalize(email)).first()
+    if user is None or not user.is_active or not user.check_password(password):
+        raise InvalidCredentials()
+    if staff_only and not user.is_staff:
+        raise ServiceError("Staff access only.", code="forbidden", status_code=403)
+    from django.contrib.auth.models import update_last_login
+
+    update_last_login(None, user)
+    return user, auth_tokens_issue(user=user)
+
+
+def auth_refresh(*, refresh: str) -> dict:
+    """Rotate: a new refresh and access token; the old refresh is blacklisted."""
+    from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+
+    serializer = TokenRefreshSerializer(data={"refresh": refresh})
+    try:
+        serializer.is_valid(raise_exception=True)
+    except TokenError as exc:
+        raise InvalidToken() from exc
+    except Exception as exc:  # simplejwt raises InvalidToken/AuthenticationFailed subclasses
+        raise InvalidToken() from exc
+    return {"access": serializer.validated_data["access"],
+            "refresh": serializer.validated_data.get("refresh", refresh)}
+
+
+def auth_logout(*, refresh: str, user=None) -> None:
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise InvalidToken() from exc
+    if user is not None and str(token.get("user_id")) != str(user.pk):
+        raise InvalidToken()
+    try:
+        token.blacklist()
+    except TokenError as exc:
+        raise InvalidToken() from exc
+
+
+def auth_verify(*, token: str) -> dict:
+    from accounts.authentication import user_from_token
+    from rest_framework.exceptions import APIException
+
+    try:
+        user, payload = user_from_token(token)
+    except APIException as exc:
+        raise InvalidToken() from exc
+    return {"user_id": user.pk, "exp": payload.get("exp")}

@@ -1,0 +1,37 @@
+from rest_framework.permissions import BasePermission
+
+
+def is_api_key_request(request) -> bool:
+    from tenants.models import ApiKey
+
+    return isinstance(request.auth, ApiKey)
+
+
+class IsStaff(BasePermission):
+    """A logged-in staff user (never an API key)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff and not is_api_key_request(request))
+
+
+class IsUser(BasePermission):
+    """A logged-in person (JWT), not an API key."""
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and not is_api_key_request(request))
+
+
+class HasApiKey(BasePermission):
+    """An API key, optionally with a scope listed on the view as `api_key_scope`."""
+
+    def has_permission(self, request, view):
+        if not is_api_key_request(request):
+            return False
+        scope = getattr(view, "api_key_scope", None)
+        return scope is None or request.auth.has_scope(scope)
+
+
+class IsStaffOrApiKey(BasePermission):
+    def has_permission(self, request, view):
+        return IsStaff().has_permission(request, view) or HasApiKey().has_permission(request, view)

@@ -1,0 +1,90 @@
+"""Fixtures shared by every app's tests."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Throttle counters live in the cache; each test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(is_staff=True)
+
+
+def _bearer(user):
+    from accounts.services import auth_tokens_issue
+
+    return f"Bearer {auth_tokens_issue(user=user)['access']}"
+
+
+@pytest.fixture
+def auth_client(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=_bearer(user))
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def staff_client(staff_user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=_bearer(staff_user))
+    client.user = staff_user
+    return client
+
+
+@pytest.fixture
+def client_for():
+    """client_for(user) -> an APIClient authenticated as that user with a fresh access token."""
+
+    def make(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=_bearer(user))
+        client.user = user
+        return client
+
+    return make
+
+
+@pytest.fixture
+def tenant(db):
+    from tenants.tests.factories import TenantFactory
+
+    return TenantFactory()
+
+
+@pytest.fixture
+def api_key(tenant):
+    """(ApiKey, raw key) for `tenant` with every scope."""
+    from tenants.services import api_key_create
+
+    return api_key_create(tenant=tenant, name="test bot", scopes=["bot", "tokens", "payments"])
+
+
+@pytest.fixture
+def bot_client(api_key):
+    client = APIClient()
+    client.credentials(HTTP_X_BOT_SECRET=api_key[1])
+    client.api_key = api_key[0]
+    return client

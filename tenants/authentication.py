@@ -1,0 +1,80 @@
+"""API-key authentication for bots and tenant services (seed 003's `x-bot-secret`, seed 004)."""
+
+import hmac
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from tenants.keys import key_hash, key_prefix
+from tenants.models import ApiKey
+
+# Writing last_used_at on every call would add a write to the hot path; once a minute is enough.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiKeyPrincipal:
+    """`request.user` for a request made with an API key: authenticated, never staff."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+    is_active = True
+    pk = None
+    id = None
+
+    def __init__(self, api_key: ApiKey):
+        self.api_key = api_key
+        self.tenant = api_key.tenant
+        self.tenant_id = api_key.tenant_id
+
+    def __str__(self):
+        return f"api-key:{self.api_key.prefix}"
+
+
+def _raw_key_from_request(request) -> str | None:
+    bot_secret = request.headers.get("X-Bot-Secret")
+    if bot_secret:
+        return bot_secret.strip()
+    header = authentication.get_authorization_header(request)
+    if header:
+        parts = header.split()
+        if parts and parts[0].lower() == b"api-key":
+            if len(parts) != 2:
+                raise exceptions.AuthenticationFailed("Invalid Authorization header.")
+            try:
+                return parts[1].decode("ascii")
+            except UnicodeDecodeError as exc:
+                raise exceptions.AuthenticationFailed("Invalid API key.") from exc
+    return None
+
+
+def api_key_lookup(raw_key: str) -> ApiKey:
+    prefix = key_prefix(raw_key)
+    if prefix is None:
+        raise exceptions.AuthenticationFailed("Invalid API key.")
+    api_key = ApiKey.objects.select_related("tenant").filter(prefix=prefix).first()
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, key_hash(raw_key)):
+        raise exceptions.AuthenticationFailed("Invalid API key.")
+    if api_key.is_revoked:
+        raise exceptions.AuthenticationFailed("API key has been revoked.")
+    if not api_key.tenant.is_active:
+        raise exceptions.PermissionDenied("Tenant is suspended.")
+    return api_key
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        raw_key = _raw_key_from_request(request)
+        if raw_key is None:
+            return None
+        api_key = api_key_lookup(raw_key)
+        now = timezone.now()
+        if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+            api_key.last_used_at = now
+        return ApiKeyPrincipal(api_key), api_key
+
+    def authenticate_header(self, request):
+        return "Api-Key"

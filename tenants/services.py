@@ -1,0 +1,48 @@
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from config.errors import InvalidInput
+from tenants.keys import key_generate, key_hash
+from tenants.models import ApiKey, Tenant
+
+
+@transaction.atomic
+def tenant_create(*, name: str, slug: str | None = None, settings: dict | None = None) -> Tenant:
+    slug = slugify(slug or name)
+    if not slug:
+        raise InvalidInput("A tenant needs a name.", fields={"name": ["Required."]})
+    if Tenant.objects.filter(slug=slug).exists():
+        raise InvalidInput("A tenant with this slug exists.", fields={"slug": ["Taken."]})
+    return Tenant.objects.create(name=name, slug=slug, settings=settings or {})
+
+
+@transaction.atomic
+def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
+    if status not in Tenant.Status.values:
+        raise InvalidInput("Unknown tenant status.", fields={"status": ["Invalid."]})
+    Tenant.objects.filter(pk=tenant.pk).update(status=status, updated_at=timezone.now())
+    tenant.status = status
+    return tenant
+
+
+@transaction.atomic
+def api_key_create(*, tenant: Tenant, name: str, scopes: list[str] | None = None) -> tuple[ApiKey, str]:
+    """Create a key and return it with the raw key, which is never stored and never shown again."""
+    scopes = list(dict.fromkeys(scopes or [ApiKey.Scope.BOT]))
+    unknown = set(scopes) - set(ApiKey.Scope.values)
+    if unknown:
+        raise InvalidInput(f"Unknown scope: {', '.join(sorted(unknown))}.", fields={"scopes": ["Invalid."]})
+    prefix, raw = key_generate()
+    api_key = ApiKey.objects.create(
+        tenant=tenant, name=name, prefix=prefix, key_hash=key_hash(raw), scopes=scopes
+    )
+    return api_key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        ApiKey.objects.filter(pk=api_key.pk).update(revoked_at=api_key.revoked_at)
+    return api_key
