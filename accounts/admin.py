@@ -24,3 +24,20 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",),
                              "fields": ("email", "phone", "tenant", "password1", "password2")}),)
+
+
+# simplejwt's admin shows each outstanding refresh token in full on its change page; a refresh
+# token is a live credential, so ours lists the same rows without it.
+from rest_framework_simplejwt.token_blacklist.admin import OutstandingTokenAdmin  # noqa: E402
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken  # noqa: E402
+
+admin.site.unregister(OutstandingToken)
+
+
+@admin.register(OutstandingToken)
+class RefreshTokenAdmin(OutstandingTokenAdmin):
+    exclude = ["token"]
+    list_filter = ["created_at", "expires_at"]
+
+    def get_readonly_fields(self, *args, **kwargs):
+        return [f.name for f in self.model._meta.fields if f.name != "token"]

@@ -133,8 +133,9 @@ def auth_logout(*, refresh: str, user=None) -> None:
 
 
 def auth_verify(*, token: str) -> dict:
-    from accounts.authentication import user_from_token
     from rest_framework.exceptions import APIException
+
+    from accounts.authentication import user_from_token
 
     try:
         user, payload = user_from_token(token)

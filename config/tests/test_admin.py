@@ -36,3 +36,15 @@ def test_api_key_admin_never_shows_the_hash(admin_client, api_key):
     page = admin_client.get(url).content.decode()
     assert api_key[0].key_hash not in page
     assert api_key[1] not in page
+
+
+def test_refresh_tokens_are_not_shown_in_the_admin(admin_client):
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    from accounts.services import auth_tokens_issue
+
+    tokens = auth_tokens_issue(user=UserFactory())
+    outstanding = OutstandingToken.objects.get(token=tokens["refresh"])
+    page = admin_client.get(reverse("admin:token_blacklist_outstandingtoken_change", args=[outstanding.pk]))
+    assert page.status_code == 200
+    assert tokens["refresh"] not in page.content.decode()

@@ -83,3 +83,16 @@ def test_failed_request_is_not_stored(client):
     assert not IdempotencyRecord.objects.filter(key="again").exists()
     good = post(client, "/counter", '{"n": 1}', HTTP_IDEMPOTENCY_KEY="again")
     assert good.status_code == 201
+
+
+def test_purge_keeps_records_younger_than_a_day():
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    old = IdempotencyRecord.objects.create(scope="s", key="old", request_hash="h")
+    IdempotencyRecord.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    IdempotencyRecord.objects.create(scope="s", key="new", request_hash="h")
+    call_command("purge_idempotency_keys", "--hours", "1")  # below the minimum: 24h applies
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
