@@ -41,6 +41,7 @@ class RatePlan(models.Model):
         ordering = ["product", "sort_order", "tier", "id"]
         constraints = [
             models.UniqueConstraint(fields=["product", "code"], name="rateplan_code_unique_per_product"),
+            models.CheckConstraint(condition=~Q(code=""), name="rateplan_code_not_blank"),
             models.CheckConstraint(condition=Q(monthly_price_paise__gte=0), name="rateplan_monthly_price_non_negative"),
             models.CheckConstraint(condition=Q(quarterly_price_paise__isnull=True) | Q(quarterly_price_paise__gte=0),
                                    name="rateplan_quarterly_price_non_negative"),
@@ -72,6 +73,7 @@ class AddOn(models.Model):
         ordering = ["plan", "id"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "code"], name="addon_code_unique_per_plan"),
+            models.CheckConstraint(condition=~Q(code=""), name="addon_code_not_blank"),
             models.CheckConstraint(condition=Q(payg_price_paise__gte=0), name="addon_payg_price_non_negative"),
             models.CheckConstraint(condition=Q(one_time_price_paise__gte=0), name="addon_one_time_price_non_negative"),
         ]
@@ -97,6 +99,7 @@ class CreditPackage(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(price_paise__gt=0), name="creditpackage_price_positive"),
             models.CheckConstraint(condition=Q(credits__gt=0), name="creditpackage_credits_positive"),
+            models.CheckConstraint(condition=~Q(name=""), name="creditpackage_name_not_blank"),
         ]
 
     def __str__(self):

@@ -1,0 +1,250 @@
+"""Catalog admin: prices edited and shown in rupees, every change made by plans.services."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+
+from config.errors import ServiceError
+from plans import services
+from plans.models import AddOn, CreditPackage, RatePlan
+from plans.pricing import paise, rupees
+
+
+def _rupee_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DecimalField:
+    return forms.DecimalField(label=label, max_digits=12, decimal_places=2, min_value=Decimal(0),
+                              required=required, help_text=help_text)
+
+
+# RatePlan fields the admin form edits as they are (prices go through the rupee fields).
+_PLAN_FORM_FIELDS = [name for name in services.RATE_PLAN_FIELDS if not name.endswith("_paise") and name != "currency"]
+
+
+class _RupeeForm(forms.ModelForm):
+    """Shows `<name>_paise` model fields as rupee fields named `<name>` (RUPEE_FIELDS)."""
+
+    RUPEE_FIELDS: dict[str, str] = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for form_field, model_field in self.RUPEE_FIELDS.items():
+                value = getattr(self.instance, model_field)
+                self.initial.setdefault(form_field, None if value is None else rupees(value))
+
+    def paise_values(self) -> dict:
+        return {model_field: None if self.cleaned_data.get(form_field) is None
+                else paise(self.cleaned_data[form_field])
+                for form_field, model_field in self.RUPEE_FIELDS.items()}
+
+    def _service_check(self, check, values: dict) -> None:
+        """Run the service's own field rules now, so a refusal shows on the form, not as a 500."""
+        try:
+            check(values)
+        except ServiceError as exc:
+            names = {model: form for form, model in self.RUPEE_FIELDS.items()}
+            for field, errors in (exc.fields or {"__all__": [exc.message]}).items():
+                field = names.get(field, field)
+                self.add_error(field if field in self.fields else None, errors)
+
+
+class RatePlanAdminForm(_RupeeForm):
+    RUPEE_FIELDS = {"monthly_price": "monthly_price_paise", "quarterly_price": "quarterly_price_paise",
+                    "annual_price": "annual_price_paise", "setup_fee": "setup_fee_paise"}
+
+    monthly_price = _rupee_field("Monthly price (₹)")
+    quarterly_price = _rupee_field("Quarterly price (₹)", required=False, help_text="Empty: 3 × monthly")
+    annual_price = _rupee_field("Annual price (₹)", required=False,
+                                help_text="Empty: the plan cannot be bought annually")
+    setup_fee = _rupee_field("Setup fee (₹)", required=False, help_text="Empty: none")
+
+    class Meta:
+        model = RatePlan
+        exclude = ["monthly_price_paise", "quarterly_price_paise", "annual_price_paise", "setup_fee_paise",
+                   "currency"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.cleaned_data.get("setup_fee") is None:
+            self.cleaned_data["setup_fee"] = Decimal(0)
+        if not self.errors:
+            self._service_check(services.rate_plan_fields_clean, self.service_values())
+        code = self.cleaned_data.get("code")
+        if self.instance.pk and code and RatePlan.objects.filter(
+                product=self.instance.product, code=code).exclude(pk=self.instance.pk).exists():
+            # product is read-only here, so the form's own (product, code) check is skipped
+            self.add_error("code", f"A {self.instance.product} plan with this code exists.")
+        return cleaned
+
+    def service_values(self) -> dict:
+        values = {name: self.cleaned_data[name] for name in _PLAN_FORM_FIELDS if name in self.cleaned_data}
+        values.update(self.paise_values())
+        return values
+
+
+class AddOnAdminForm(_RupeeForm):
+    RUPEE_FIELDS = {"payg_price": "payg_price_paise", "one_time_price": "one_time_price_paise"}
+
+    payg_price = _rupee_field("PAYG (₹ per unit per month)")
+    one_time_price = _rupee_field("One-time (₹ per unit)")
+
+    class Meta:
+        model = AddOn
+        fields = ["code", "description"]
+
+
+class AddOnInline(admin.TabularInline):
+    model = AddOn
+    form = AddOnAdminForm
+    extra = 0
+    fields = ["code", "description", "payg_price", "one_time_price"]
+
+
+@admin.register(RatePlan)
+class RatePlanAdmin(admin.ModelAdmin):
+    form = RatePlanAdminForm
+    inlines = [AddOnInline]
+    list_display = ["code", "name", "product", "monthly", "quarterly", "annual", "setup", "gst_rate", "tier",
+                    "is_public", "is_active", "sort_order"]
+    list_filter = ["product", "is_active", "is_public"]
+    search_fields = ["code", "name", "description"]
+    ordering = ["product", "sort_order", "tier", "id"]
+    readonly_fields = ["currency", "created_at", "updated_at"]
+    actions = ["activate", "deactivate"]
+    fieldsets = (
+        (None, {"fields": ("product", "code", "name", "description", "tier", "sort_order",
+                           "is_public", "is_active")}),
+        ("Prices (₹)", {"fields": ("monthly_price", "quarterly_price", "annual_price", "setup_fee",
+                                   "gst_rate", "currency")}),
+        ("Allowances", {"fields": ("token_allowance", "duration_days", "limits", "features")}),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # The product of an existing plan never changes (services.rate_plan_update refuses it).
+        return [*self.readonly_fields, "product"] if obj else self.readonly_fields
+
+    @admin.display(description="Monthly ₹", ordering="monthly_price_paise")
+    def monthly(self, plan):
+        return rupees(plan.monthly_price_paise)
+
+    @admin.display(description="Quarterly ₹", ordering="quarterly_price_paise")
+    def quarterly(self, plan):
+        if plan.quarterly_price_paise is None:
+            return f"{rupees(3 * plan.monthly_price_paise)} (3 × monthly)"
+        return rupees(plan.quarterly_price_paise)
+
+    @admin.display(description="Annual ₹", ordering="annual_price_paise")
+    def annual(self, plan):
+        return "—" if plan.annual_price_paise is None else rupees(plan.annual_price_paise)
+
+    @admin.display(description="Setup ₹", ordering="setup_fee_paise")
+    def setup(self, plan):
+        return rupees(plan.setup_fee_paise)
+
+    def save_model(self, request, obj, form, change):
+        values = form.service_values()
+        if change:
+            services.rate_plan_update(plan=obj, **values)
+        else:
+            plan = services.rate_plan_create(product=form.cleaned_data["product"], **values)
+            obj.pk, obj.created_at, obj.updated_at = plan.pk, plan.created_at, plan.updated_at
+            obj._state.adding = False
+            obj._state.db = plan._state.db
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not AddOn:
+            return super().save_formset(request, form, formset, change)
+        rows = []
+        for addon_form in formset.forms:
+            data = getattr(addon_form, "cleaned_data", None)
+            if not data or data.get("DELETE") or (addon_form.instance.pk is None and not addon_form.has_changed()):
+                continue
+            rows.append({"code": data["code"], "description": data.get("description") or "",
+                         **addon_form.paise_values()})
+        services.rate_plan_addons_set(plan=form.instance, addons=rows)
+        # The admin's change message reads these; the service did the saving.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def delete_model(self, request, obj):
+        if not services.rate_plan_delete(plan=obj):
+            messages.warning(request, f"{obj} is in use; it was deactivated instead of deleted.")
+
+    def delete_queryset(self, request, queryset):
+        for plan in queryset:
+            self.delete_model(request, plan)
+
+    @admin.action(description="Activate selected plans")
+    def activate(self, request, queryset):
+        for plan in queryset:
+            services.rate_plan_activate(plan=plan)
+        self.message_user(request, f"{queryset.count()} plan(s) activated.")
+
+    @admin.action(description="Deactivate selected plans")
+    def deactivate(self, request, queryset):
+        for plan in queryset:
+            services.rate_plan_deactivate(plan=plan)
+        self.message_user(request, f"{queryset.count()} plan(s) deactivated.")
+
+
+_PACKAGE_FORM_FIELDS = ["name", "credits", "is_active", "sort_order"]
+
+
+class CreditPackageAdminForm(_RupeeForm):
+    RUPEE_FIELDS = {"price": "price_paise"}
+
+    price = _rupee_field("Price (₹)")
+
+    class Meta:
+        model = CreditPackage
+        fields = _PACKAGE_FORM_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            self._service_check(services.credit_package_fields_clean, self.service_values())
+        return cleaned
+
+    def service_values(self) -> dict:
+        values = {name: self.cleaned_data[name] for name in _PACKAGE_FORM_FIELDS if name in self.cleaned_data}
+        values.update(self.paise_values())
+        return values
+
+
+@admin.register(CreditPackage)
+class CreditPackageAdmin(admin.ModelAdmin):
+    form = CreditPackageAdminForm
+    list_display = ["name", "credits", "price_rupees", "is_active", "sort_order"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+    readonly_fields = ["currency", "created_at", "updated_at"]
+    fields = ["name", "credits", "price", "currency", "is_active", "sort_order", "created_at", "updated_at"]
+    actions = ["deactivate"]
+
+    @admin.display(description="Price ₹", ordering="price_paise")
+    def price_rupees(self, package):
+        return rupees(package.price_paise)
+
+    def save_model(self, request, obj, form, change):
+        values = form.service_values()
+        if change:
+            services.credit_package_update(package=obj, **values)
+        else:
+            package = services.credit_package_create(**values)
+            obj.pk, obj.created_at, obj.updated_at = package.pk, package.created_at, package.updated_at
+            obj._state.adding = False
+            obj._state.db = package._state.db
+
+    def delete_model(self, request, obj):
+        if not services.credit_package_delete(package=obj):
+            messages.warning(request, f"{obj} is in use; it was deactivated instead of deleted.")
+
+    def delete_queryset(self, request, queryset):
+        for package in queryset:
+            self.delete_model(request, package)
+
+    @admin.action(description="Deactivate selected packages")
+    def deactivate(self, request, queryset):
+        for package in queryset:
+            services.credit_package_deactivate(package=package)
+        self.message_user(request, f"{queryset.count()} package(s) deactivated.")

@@ -1,0 +1,156 @@
+"""Seed 002's rate-plan API and the credit-package list: parse → selector/service → serialize."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+
+from accounts.authentication import JWTAuthentication
+from config import envelopes
+from config.api import SuccessAPIView, envelope_serializer
+from config.envelopes import success_response
+from config.errors import InvalidInput
+from config.permissions import IsStaff
+from config.schema import error_responses
+from plans import selectors, services
+from plans import serializers as s
+from plans.models import RatePlan
+
+TAGS = ["rate-plans"]
+SUCCESS = envelopes.SUCCESS
+
+PublicPlansEnvelope = envelope_serializer("PublicRatePlansEnvelope", s.PublicRatePlanSerializer,
+                                          envelope=SUCCESS, many=True)
+StaffPlansEnvelope = envelope_serializer("StaffRatePlansEnvelope", s.StaffRatePlanSerializer,
+                                         envelope=SUCCESS, many=True)
+StaffPlanEnvelope = envelope_serializer("StaffRatePlanEnvelope", s.StaffRatePlanSerializer, envelope=SUCCESS)
+QuoteEnvelope = envelope_serializer("RatePlanQuoteEnvelope", s.RatePlanQuoteSerializer, envelope=SUCCESS)
+DeleteEnvelope = envelope_serializer("RatePlanDeleteEnvelope", s.RatePlanDeleteResultSerializer, envelope=SUCCESS)
+PackagesEnvelope = envelope_serializer("CreditPackagesEnvelope", s.CreditPackagePublicSerializer,
+                                       envelope=SUCCESS, many=True)
+
+PRODUCT_PARAMETER = OpenApiParameter(
+    "product", str, enum=RatePlan.Product.values, required=False,
+    description="Only plans of this product (tokens, telephony, platform)",
+)
+
+# Error code per input field, so clients can tell "no planId" from "bad add-on" without parsing text.
+CALCULATE_CODES = {"planId": "invalid_plan_id", "billingCycle": "invalid_billing_cycle",
+                   "addons": "invalid_addons", "non_field_errors": "invalid_body"}
+PLAN_WRITE_CODES = {"product": "invalid_product", "plan_code": "invalid_code",
+                    "non_field_errors": "invalid_body"}
+
+
+def _validated(serializer, codes: dict[str, str]):
+    """Run an input serializer; its errors become a 400 with a field-specific code."""
+    if not serializer.is_valid():
+        errors = serializer.errors
+        field = next(iter(errors), "non_field_errors")
+        path, detail = [field], errors.get(field)
+        while isinstance(detail, dict) and detail:
+            key = next(iter(detail))
+            path.append(str(key))
+            detail = detail[key]
+        first = detail[0] if isinstance(detail, list) and detail else detail
+        unknown = isinstance(first, str) and first == "Unknown field."
+        message = str(first) if field == "non_field_errors" else f"{'.'.join(path)}: {first}"
+        raise InvalidInput(message, code="unknown_field" if unknown else codes.get(field, "invalid"),
+                           fields=errors)
+    return serializer
+
+
+class _PublicView(SuccessAPIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class _StaffView(SuccessAPIView):
+    authentication_classes = [JWTAuthentication]
+    permission_classes = [IsStaff]
+
+
+class PublicRatePlansView(_PublicView):
+    @extend_schema(tags=TAGS, operation_id="rate_plans_public", parameters=[PRODUCT_PARAMETER],
+                   summary="Active public plans (anyone)",
+                   responses={200: PublicPlansEnvelope, **error_responses(SUCCESS, 400)})
+    def get(self, request):
+        plans = selectors.rate_plans_public(product=request.query_params.get("product"))
+        return success_response(s.PublicRatePlanSerializer(plans, many=True).data)
+
+
+class CalculatePriceView(_PublicView):
+    @extend_schema(tags=TAGS, operation_id="rate_plans_calculate_price", request=s.RatePlanCalculatePriceSerializer,
+                   summary="Price of a plan for a billing cycle with add-ons (anyone)",
+                   responses={200: QuoteEnvelope, **error_responses(SUCCESS, 400, 404)})
+    def post(self, request):
+        data = _validated(s.RatePlanCalculatePriceSerializer(data=request.data), CALCULATE_CODES).validated_data
+        result = selectors.price_quote_get(plan_id=data["planId"], billing_cycle=data["billingCycle"],
+                                           addons=data["addons"])
+        return success_response(result.as_response())
+
+
+def _plan_response(plan: RatePlan, *, status=200, message=None):
+    plan = selectors.rate_plan_get(plan_id=plan.pk)  # fresh, with add-ons
+    return success_response(s.StaffRatePlanSerializer(plan).data, status=status, message=message)
+
+
+class RatePlanListView(_StaffView):
+    @extend_schema(tags=TAGS, operation_id="rate_plans_list", parameters=[PRODUCT_PARAMETER],
+                   summary="Every plan, inactive and private too (staff)",
+                   responses={200: StaffPlansEnvelope, **error_responses(SUCCESS, 400, 401, 403)})
+    def get(self, request):
+        plans = selectors.rate_plans_all(product=request.query_params.get("product"))
+        return success_response(s.StaffRatePlanSerializer(plans, many=True).data)
+
+    @extend_schema(tags=TAGS, operation_id="rate_plans_create", request=s.RatePlanWriteSerializer,
+                   summary="Create a plan (staff)",
+                   responses={201: StaffPlanEnvelope, **error_responses(SUCCESS, 400, 401, 403, 409)})
+    def post(self, request):
+        data = _validated(s.RatePlanWriteSerializer(data=request.data), PLAN_WRITE_CODES)
+        plan = services.rate_plan_create(**data.service_kwargs())
+        return _plan_response(plan, status=201, message="Rate plan created")
+
+
+class RatePlanDetailView(_StaffView):
+    @extend_schema(tags=TAGS, operation_id="rate_plans_retrieve", summary="A plan by id (staff)",
+                   responses={200: StaffPlanEnvelope, **error_responses(SUCCESS, 401, 403, 404)})
+    def get(self, request, pk: int):
+        return success_response(s.StaffRatePlanSerializer(selectors.rate_plan_get(plan_id=pk)).data)
+
+    @extend_schema(tags=TAGS, operation_id="rate_plans_update", request=s.RatePlanWriteSerializer,
+                   summary="Change the given fields of a plan (staff); metadata.addOns replaces add-ons",
+                   responses={200: StaffPlanEnvelope, **error_responses(SUCCESS, 400, 401, 403, 404, 409)})
+    def put(self, request, pk: int):
+        plan = selectors.rate_plan_get(plan_id=pk)
+        data = _validated(s.RatePlanWriteSerializer(data=request.data, partial=True), PLAN_WRITE_CODES)
+        plan = services.rate_plan_update(plan=plan, **data.service_kwargs())
+        return _plan_response(plan, message="Rate plan updated")
+
+    @extend_schema(tags=TAGS, operation_id="rate_plans_destroy",
+                   summary="Delete a plan; one that anything refers to is deactivated instead (staff)",
+                   responses={200: DeleteEnvelope, **error_responses(SUCCESS, 401, 403, 404)})
+    def delete(self, request, pk: int):
+        plan = selectors.rate_plan_get(plan_id=pk)
+        deleted = services.rate_plan_delete(plan=plan)
+        message = "Rate plan deleted" if deleted else "Rate plan is in use; deactivated instead of deleted"
+        return success_response({"id": pk, "deleted": deleted, "deactivated": not deleted}, message=message)
+
+
+class RatePlanByCodeView(_StaffView):
+    @extend_schema(
+        tags=TAGS, operation_id="rate_plans_by_code", parameters=[PRODUCT_PARAMETER],
+        summary="A plan by code (staff)",
+        description="Codes are unique per product. Without ?product= an active plan is preferred to an "
+                    "inactive one, then telephony, tokens, platform.",
+        responses={200: StaffPlanEnvelope, **error_responses(SUCCESS, 400, 401, 403, 404)},
+    )
+    def get(self, request, code: str):
+        plan = selectors.rate_plan_get_by_code(code=code, product=request.query_params.get("product"))
+        return success_response(s.StaffRatePlanSerializer(plan).data)
+
+
+class CreditPackagesView(_PublicView):
+    @extend_schema(tags=["credit-packages"], operation_id="credit_packages_list",
+                   summary="Active credit packages, price in rupees (anyone)",
+                   responses={200: OpenApiResponse(PackagesEnvelope)})
+    def get(self, request):
+        packages = selectors.credit_packages_active()
+        return success_response(s.CreditPackagePublicSerializer(packages, many=True).data)
