@@ -44,16 +44,7 @@ CREDIT_PACKAGES = [
 
 def catalog_load(RatePlan, AddOn, CreditPackage) -> None:
     """Create whatever of the catalog is missing; never overwrites what staff changed."""
-    for order, (code, name, monthly, tokens, days, tier) in enumerate(TOKEN_PLANS):
-        RatePlan.objects.get_or_create(
-            product="tokens", code=code,
-            defaults=dict(name=name, monthly_price_paise=monthly, token_allowance=tokens,
-                          duration_days=days, tier=tier, sort_order=order,
-                          description=f"{tokens:,} tokens per month",
-                          features=[f"{tokens:,} tokens per month"]
-                          + (["Carry-over of unused tokens on upgrade"] if monthly else []),
-                          limits={"tokens": tokens}),
-        )
+    # Telephony first, so that on a fresh database STARTER is plan 1 as in seed 002's examples.
     for order, (code, name, monthly, quarterly, annual, limits, tier) in enumerate(TELEPHONY_PLANS):
         plan, created = RatePlan.objects.get_or_create(
             product="telephony", code=code,
@@ -69,6 +60,16 @@ def catalog_load(RatePlan, AddOn, CreditPackage) -> None:
             for code_, description, payg, one_time in TELEPHONY_ADDONS:
                 AddOn.objects.create(plan=plan, code=code_, description=description,
                                      payg_price_paise=payg, one_time_price_paise=one_time)
+    for order, (code, name, monthly, tokens, days, tier) in enumerate(TOKEN_PLANS):
+        RatePlan.objects.get_or_create(
+            product="tokens", code=code,
+            defaults=dict(name=name, monthly_price_paise=monthly, token_allowance=tokens,
+                          duration_days=days, tier=tier, sort_order=order,
+                          description=f"{tokens:,} tokens per month",
+                          features=[f"{tokens:,} tokens per month"]
+                          + (["Carry-over of unused tokens on upgrade"] if monthly else []),
+                          limits={"tokens": tokens}),
+        )
     for order, (code, name, monthly, limits, tier) in enumerate(PLATFORM_PLANS):
         RatePlan.objects.get_or_create(
             product="platform", code=code,
