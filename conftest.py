@@ -13,6 +13,19 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _catalog_after_flush(request):
+    """`transaction=True` tests truncate every table, the migrated catalog included; put it back."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from plans.catalog import catalog_load
+    from plans.models import AddOn, CreditPackage, RatePlan
+
+    catalog_load(RatePlan, AddOn, CreditPackage)
+
+
 @pytest.fixture
 def api_client():
     return APIClient()

@@ -71,8 +71,8 @@ def api_exception_handler(exc, context):
                     if isinstance(exc, klass):
                         code, message = pair
                         break
-            if isinstance(exc, drf.AuthenticationFailed) and isinstance(exc.detail, str):
-                message = str(exc.detail)
+            if isinstance(exc.detail, str) and str(exc.detail) != str(exc.default_detail):
+                message = str(exc.detail)  # a specific reason, e.g. "Tenant is suspended."
             fields = None
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header

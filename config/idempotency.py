@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from config.errors import Conflict, InvalidInput
 from config.models import IdempotencyRecord
+from config.renderers import JSONRenderer
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -74,7 +75,9 @@ def idempotent(request, handler: Callable[[], Response], *, conflict_extra=None)
         response = handler()
         if 200 <= response.status_code < 300:
             record.status_code = response.status_code
-            record.response_body = response.data
+            # Store what the client received (Decimals as the renderer writes them), so a replay
+            # is byte-for-byte the same answer.
+            record.response_body = json.loads(JSONRenderer().render(response.data))
             record.request_hash = digest
             record.save(update_fields=["status_code", "response_body", "request_hash"])
         return response

@@ -66,7 +66,9 @@ def test_revoked_key_is_refused(tenant, call):
 def test_suspended_tenant_key_is_refused(tenant, call):
     _, raw = api_key_create(tenant=tenant, name="bot")
     tenant_set_status(tenant=tenant, status="suspended")
-    assert call(HTTP_X_BOT_SECRET=raw).status_code == 403
+    response = call(HTTP_X_BOT_SECRET=raw)
+    assert response.status_code == 403
+    assert response.data["error"]["message"] == "Tenant is suspended."
 
 
 def test_last_used_is_recorded(tenant, call):
