@@ -1,0 +1,369 @@
+"""Throughput of POST /api/bot/deduct under gunicorn on PostgreSQL, against two baselines
+measured in the same run (DESIGN §8): an empty DRF view on the same server, and the raw SQL of
+the same deduction sent through psycopg.
+
+    .venv/bin/python benchmarks/deduct_throughput.py                  # 5 s per phase
+    .venv/bin/python benchmarks/deduct_throughput.py --duration 20 --concurrency 32
+
+What it does, all on 127.0.0.1:
+1. (re)creates its own database (default postgres://postgres@127.0.0.1:5432/kosh_bench) and
+   migrates it; creates a tenant, a bot API key and --users phone users with credits;
+2. starts gunicorn (gthread workers) serving Kosh plus one benchmark-only empty view, which
+   lives in this module's URL conf and is never part of the product;
+3. drives each phase from separate load processes (keep-alive http.client connections, or
+   psycopg connections for the raw SQL), each phase bounded by --duration and --max-requests:
+   empty view · deduct over many wallets · deduct on one hot wallet · raw SQL many · raw SQL hot;
+4. prints requests/s, latency percentiles and API ÷ min(empty view, raw SQL), stops the server
+   and runs `manage.py audit_ledger` on the benchmark database.
+
+The load generator is Python on the same machine, so absolute numbers are a floor; the ratios
+are the point.
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kosh_bench"
+EMPTY_PATH = "/bench/empty"
+DEDUCT_PATH = "/api/bot/deduct"
+SERVER_FLAG = "KOSH_BENCH_SERVER"
+BENCH_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "SECRET_KEY": "kosh-benchmark-only-secret-key-0123456789abcdefghijklmnop",
+    "JWT_SECRET": "kosh-benchmark-only-jwt-secret-0123456789abcdefghijklmnop",
+    "DEBUG": "false",
+    "SECURE_SSL_REDIRECT": "false",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "LOG_LEVEL": "WARNING",
+    "DB_CONN_MAX_AGE": "600",
+}
+
+
+# --- the server side: Kosh's URLs plus an empty view, only when gunicorn imports this module ---
+
+def _bench_urlpatterns():
+    from django.urls import path
+    from rest_framework.permissions import AllowAny
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+    from config.urls import urlpatterns as product_urls
+
+    class EmptyView(APIView):
+        """Parses the JSON body and answers a tiny JSON object: Django + DRF + gunicorn, no DB."""
+
+        authentication_classes: list = []
+        permission_classes = [AllowAny]
+
+        def post(self, request):
+            request.data  # noqa: B018 - parse the body like the real endpoint does
+            return Response({"status": "SUCCESS"})
+
+    return [path(EMPTY_PATH.lstrip("/"), EmptyView.as_view()), *product_urls]
+
+
+def __getattr__(name):
+    if name == "urlpatterns":  # read by Django's URL resolver in the benchmark server
+        return _bench_urlpatterns()
+    raise AttributeError(name)
+
+
+if os.environ.get(SERVER_FLAG) == "1":
+    sys.path.insert(0, str(ROOT))
+    from django.conf import settings as _settings
+
+    _settings.ROOT_URLCONF = __name__
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
+
+
+# --- load generators (run in separate processes) ----------------------------------------------
+
+def _http_worker(port, path, headers, bodies, start_at, stop_at, max_requests, counter, result):
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    rng = random.Random()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    while time.time() < start_at:
+        time.sleep(0.001)
+    while time.time() < stop_at:
+        with counter.get_lock():
+            if counter.value >= max_requests:
+                break
+            counter.value += 1
+        body = bodies[rng.randrange(len(bodies))]
+        began = time.perf_counter()
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            status = response.status
+            if response.getheader("Connection", "").lower() == "close":
+                connection.close()
+        except (OSError, http.client.HTTPException):
+            status = 0
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        latencies.append(time.perf_counter() - began)
+        statuses[status] = statuses.get(status, 0) + 1
+    connection.close()
+    result.append((statuses, latencies, time.time()))
+
+
+def _sql_worker(dsn, sql, tenant_id, phones, start_at, stop_at, max_requests, counter, result):
+    import datetime
+
+    import psycopg
+
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    rng = random.Random()
+    params = {"tenant_id": tenant_id, "action": "debit", "credits": 1, "source": "usage", "reference_id": None,
+              "idempotency_key": None, "transfer_id": None, "actor_id": None,
+              "reason": "Bot deduction", "metadata": "{}"}
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        while time.time() < start_at:
+            time.sleep(0.001)
+        while time.time() < stop_at:
+            with counter.get_lock():
+                if counter.value >= max_requests:
+                    break
+                counter.value += 1
+            params["phone"] = phones[rng.randrange(len(phones))]
+            params["now"] = datetime.datetime.now(datetime.UTC)
+            began = time.perf_counter()
+            row = connection.execute(sql, params).fetchone()
+            latencies.append(time.perf_counter() - began)
+            status = 200 if row else 402
+            statuses[status] = statuses.get(status, 0) + 1
+    result.append((statuses, latencies, time.time()))
+
+
+def _load_process(kind, args, threads, queue):
+    results: list = []
+    target = _http_worker if kind == "http" else _sql_worker
+    workers = [threading.Thread(target=target, args=(*args, results)) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    for part_statuses, part_latencies, _ in results:
+        for status, count in part_statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+        latencies.extend(part_latencies)
+    queue.put((statuses, latencies, max(finished for _, _, finished in results)))
+
+
+def run_phase(name, kind, args_for_window, *, processes, concurrency, warmup, duration, max_requests):
+    """Warm up, then measure for `duration` seconds (or until `max_requests`), over `concurrency`
+    connections spread across `processes` load processes."""
+    ctx = multiprocessing.get_context("spawn")
+    totals = {"warmup": None, "measured": None}
+    for window, seconds, cap in (("warmup", warmup, max_requests), ("measured", duration, max_requests)):
+        if seconds <= 0:
+            continue
+        counter = ctx.Value("q", 0)
+        queue = ctx.Queue()
+        start_at = time.time() + 1.5  # let the spawned processes import and connect first
+        stop_at = start_at + seconds
+        per_process = [concurrency // processes + (1 if i < concurrency % processes else 0)
+                       for i in range(processes)]
+        procs = [ctx.Process(target=_load_process,
+                             args=(kind, (*args_for_window, start_at, stop_at, cap, counter), n, queue))
+                 for n in per_process if n]
+        for proc in procs:
+            proc.start()
+        parts = [queue.get(timeout=seconds + 120) for _ in procs]
+        for proc in procs:
+            proc.join(timeout=30)
+        ended = max(finished for _, _, finished in parts)  # the cap may end a window early
+        statuses: dict[int, int] = {}
+        latencies: list[float] = []
+        for part_statuses, part_latencies, _ in parts:
+            for status, count in part_statuses.items():
+                statuses[status] = statuses.get(status, 0) + count
+            latencies.extend(part_latencies)
+        totals[window] = {"statuses": statuses, "latencies": latencies,
+                          "elapsed": max(ended - start_at, 1e-9)}
+    measured = totals["measured"]
+    ok = measured["statuses"].get(200, 0)
+    latencies = sorted(measured["latencies"])
+    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [0] * 99
+    return {
+        "name": name, "ok": ok, "all": sum(measured["statuses"].values()),
+        "statuses": measured["statuses"], "rps": ok / measured["elapsed"],
+        "p50_ms": quantiles[49] * 1000, "p99_ms": quantiles[98] * 1000,
+        "warmup_ok": (totals["warmup"] or {"statuses": {}})["statuses"].get(200, 0),
+    }
+
+
+# --- setup ------------------------------------------------------------------------------------
+
+def _admin_dsn(database_url: str) -> tuple[str, str]:
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    return urlunsplit(parts._replace(path="/postgres")), name
+
+
+def recreate_database(database_url: str):
+    import psycopg
+
+    admin_dsn, name = _admin_dsn(database_url)
+    if not name.replace("_", "").isalnum():
+        raise SystemExit(f"refusing odd database name {name!r}")
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def prepare_data(users: int) -> dict:
+    """Tenant, bot key and phone users with credits, created through the services."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from credits import services
+    from tenants.services import api_key_create, tenant_create
+
+    tenant = tenant_create(name="Bench", slug="bench", settings={"free_signup_credits": 1_000_000})
+    _, raw_key = api_key_create(tenant=tenant, name="bench", scopes=["bot"])
+    phones = [f"+9198{n:08d}" for n in range(1, users + 1)]
+    for phone in phones:
+        services.user_get_or_create_by_phone(phone=phone, tenant=tenant)
+    hot_phone = "+919799999999"
+    hot_user, _ = services.user_get_or_create_by_phone(phone=hot_phone, tenant=tenant)
+    hot_wallet = services.wallet_get_or_create_for_user(user=hot_user)
+    services.wallet_grant(wallet=hot_wallet, credits=10**9, source="adjustment", reason="benchmark")
+    # The statement POST /api/bot/deduct sends for a known number (services.wallet_deduct_for_phone).
+    sql = services.ledger_move_sql(action="debit", keyed=False, by_phone=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # fresh statistics, as autovacuum would give a live database
+    connection.close()
+    return {"key": raw_key, "phones": phones, "hot_phone": hot_phone, "tenant_id": tenant.pk, "sql": sql}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int, env: dict, workers: int, threads: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "benchmarks.deduct_throughput:application",
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread",
+         "--threads", str(threads), "--keep-alive", "30", "--log-level", "warning"],
+        cwd=ROOT, env={**env, SERVER_FLAG: "1"},
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("gunicorn exited during startup")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/api/health")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not become healthy within 60 s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per phase")
+    parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per phase")
+    parser.add_argument("--max-requests", type=int, default=500_000, help="cap per phase window")
+    parser.add_argument("--concurrency", type=int, default=16, help="open connections during a phase")
+    parser.add_argument("--processes", type=int, default=2, help="load-generating processes")
+    parser.add_argument("--users", type=int, default=1000, help="phone users (wallets) for the spread load")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    opts = parser.parse_args()
+    if not (0 < opts.duration <= 600 and 0 <= opts.warmup <= 60 and 0 < opts.concurrency <= 64
+            and 0 < opts.processes <= 16 and 0 < opts.users <= 100_000 and 0 < opts.max_requests):
+        raise SystemExit("out-of-range option")
+    if urlsplit(opts.database_url).hostname not in {"127.0.0.1", "localhost", "::1"}:
+        raise SystemExit("the benchmark only runs against a database on the loopback interface")
+
+    env = {**os.environ, **BENCH_ENV, "DATABASE_URL": opts.database_url}
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    print(f"database {opts.database_url} (recreated), {opts.users} users, gunicorn "
+          f"{opts.workers}x{opts.threads} gthread, {opts.concurrency} connections from "
+          f"{opts.processes} processes, {opts.duration:g} s per phase, {os.cpu_count()} CPUs", flush=True)
+    recreate_database(opts.database_url)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+                   check=True)
+    data = prepare_data(opts.users)
+
+    port = free_port()
+    server = start_server(port, env, opts.workers, opts.threads)
+    headers = {"Content-Type": "application/json", "X-Bot-Secret": data["key"], "Connection": "keep-alive"}
+    spread_bodies = [json.dumps({"phone_number": p}) for p in data["phones"]]
+    hot_bodies = [json.dumps({"phone_number": data["hot_phone"]})]
+    phase = {"processes": opts.processes, "concurrency": opts.concurrency, "warmup": opts.warmup,
+             "duration": opts.duration, "max_requests": opts.max_requests}
+    dsn = opts.database_url
+    try:
+        results = [
+            run_phase("empty DRF view", "http", (port, EMPTY_PATH, headers, spread_bodies), **phase),
+            run_phase("API deduct, many wallets", "http", (port, DEDUCT_PATH, headers, spread_bodies), **phase),
+            run_phase("API deduct, one hot wallet", "http", (port, DEDUCT_PATH, headers, hot_bodies), **phase),
+            run_phase("raw SQL deduct, many wallets", "sql",
+                      (dsn, data["sql"], data["tenant_id"], data["phones"]), **phase),
+            run_phase("raw SQL deduct, one hot wallet", "sql",
+                      (dsn, data["sql"], data["tenant_id"], [data["hot_phone"]]), **phase),
+        ]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    print(f"\n{'phase':34} {'ok':>8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  statuses")
+    for r in results:
+        print(f"{r['name']:34} {r['ok']:>8} {r['rps']:>9.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}  "
+              f"{dict(sorted(r['statuses'].items()))}")
+    empty, api_many, api_hot, sql_many, sql_hot = results
+    for api, raw in ((api_many, sql_many), (api_hot, sql_hot)):
+        floor = min(empty["rps"], raw["rps"])
+        print(f"ratio {api['name']} ÷ min(empty view {empty['rps']:.0f}, raw SQL {raw['rps']:.0f}) "
+              f"= {api['rps'] / floor:.2f}" if floor else "ratio: no baseline")
+
+    expected_debits = sum(r["ok"] + r["warmup_ok"] for r in results[1:])
+    import django
+    from django.db import connection
+
+    django.setup()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM credits_credittransaction WHERE action = 'debit'")
+        debits = cursor.fetchone()[0]
+    connection.close()
+    print(f"\nledger debit rows {debits}, successful deductions counted by the load generators "
+          f"{expected_debits}: {'match' if debits == expected_debits else 'MISMATCH'}")
+    audit = subprocess.run([sys.executable, "manage.py", "audit_ledger"], cwd=ROOT, env=env,
+                           capture_output=True, text=True)
+    print((audit.stdout + audit.stderr).strip())
+    return 0 if audit.returncode == 0 and debits == expected_debits else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Staff top-up: add (or with --deduct take away) credits on one user's wallet, with a reason.
+
+    manage.py grant_credits --phone 9876543210 --tenant demo --credits 10 --reason "Goodwill, ticket 42"
+    manage.py grant_credits --email a@example.com --credits 5 --reason "Promo" --idempotency-key promo-2024
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.phones import phone_normalize
+from config.errors import ServiceError
+from credits import services
+
+
+class Command(BaseCommand):
+    help = "Grant credits to a user's wallet (ledger source 'adjustment'); --reason is required."
+
+    def add_arguments(self, parser):
+        who = parser.add_mutually_exclusive_group(required=True)
+        who.add_argument("--phone", help="Phone number (any common format); with --tenant.")
+        who.add_argument("--user-id", type=int)
+        who.add_argument("--email")
+        parser.add_argument("--tenant", help="Tenant slug for --phone (omit for users without a tenant).")
+        parser.add_argument("--credits", type=int, required=True)
+        parser.add_argument("--reason", required=True)
+        parser.add_argument("--deduct", action="store_true", help="Take the credits away instead.")
+        parser.add_argument("--reference-id")
+        parser.add_argument("--idempotency-key", help="Running again with the same key changes nothing.")
+        parser.add_argument("--actor-email", help="Staff user recorded as the actor.")
+
+    def handle(self, *args, **opts):
+        User = get_user_model()
+        reason = (opts["reason"] or "").strip()
+        if not reason:
+            raise CommandError("--reason must not be empty.")
+        if opts["tenant"] and not opts["phone"]:
+            raise CommandError("--tenant goes with --phone.")
+        try:
+            if opts["phone"]:
+                users = User.objects.filter(phone=phone_normalize(opts["phone"]))
+                users = (users.filter(tenant__slug=opts["tenant"]) if opts["tenant"]
+                         else users.filter(tenant__isnull=True))
+            elif opts["user_id"] is not None:
+                users = User.objects.filter(pk=opts["user_id"])
+            else:
+                users = User.objects.filter(email__iexact=opts["email"].strip())
+            user = users.first()
+            if user is None:
+                raise CommandError("No such user.")
+            actor = None
+            if opts["actor_email"]:
+                actor = User.objects.filter(email__iexact=opts["actor_email"], is_staff=True).first()
+                if actor is None:
+                    raise CommandError("--actor-email must name a staff user.")
+            wallet = services.wallet_get_or_create_for_user(user=user)
+            move = services.wallet_deduct if opts["deduct"] else services.wallet_grant
+            txn = move(wallet=wallet, credits=opts["credits"], source="adjustment", actor=actor,
+                       reason=reason, reference_id=opts["reference_id"],
+                       idempotency_key=opts["idempotency_key"], metadata={"via": "grant_credits"})
+        except ServiceError as exc:
+            raise CommandError(exc.message) from exc
+        verb = "Deducted" if opts["deduct"] else "Granted"
+        self.stdout.write(self.style.SUCCESS(
+            f"{verb} {txn.credits} credit(s) for user {user.pk} ({user}); balance now {txn.balance_after} "
+            f"(transaction {txn.pk})."))

@@ -1,0 +1,30 @@
+"""Seed 003's sentences, with correct singular and plural (DESIGN §4.4)."""
+
+PURCHASE_PROMPT = "Please purchase a plan to continue."
+NO_CREDITS_LEFT = f"You have no credits left. {PURCHASE_PROMPT}"
+
+
+def credits_phrase(count: int) -> str:
+    return f"{count} credit" if count == 1 else f"{count} credits"
+
+
+def remaining_sentence(balance: int) -> str:
+    if balance <= 0:
+        return "You have no credits left."
+    return f"You have {credits_phrase(balance)} remaining."
+
+
+def balance_message(balance: int) -> str:
+    """GET /api/bot/credits: "You have 2 credits remaining." """
+    return NO_CREDITS_LEFT if balance <= 0 else remaining_sentence(balance)
+
+
+def deducted_message(balance: int) -> str:
+    """POST /api/bot/deduct: "Image generated successfully. You have 1 credit remaining." """
+    return f"Image generated successfully. {remaining_sentence(balance)}"
+
+
+def insufficient_message(balance: int, requested: int) -> str:
+    if balance <= 0:
+        return NO_CREDITS_LEFT
+    return f"You have only {credits_phrase(balance)} left and this needs {requested}. {PURCHASE_PROMPT}"

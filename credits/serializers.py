@@ -1,0 +1,153 @@
+"""Input and output shapes only (no rules)."""
+
+from rest_framework import serializers
+
+from config.api import StrictIntegerField, StrictSerializer
+from credits.models import CreditTransaction
+
+# One bot call deducts at most this many credits.
+MAX_BOT_DEDUCT = 1000
+# Staff purchases and allocations.
+MAX_STAFF_CREDITS = 10**9
+
+
+class TextField(serializers.CharField):
+    """Text that must arrive as a JSON string (no 9876543210 as a number)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class BotDeductSerializer(StrictSerializer):
+    phone_number = TextField(max_length=32)
+    credits = StrictIntegerField(min_value=1, max_value=MAX_BOT_DEDUCT, required=False, default=1)
+    # What the credits paid for (seed 003 used "image_generation"); the ledger source stays
+    # `usage` and this label goes into the row's metadata.
+    source = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,50}$", required=False, allow_null=True)
+    reference_id = serializers.CharField(max_length=255, required=False, allow_null=True)
+
+
+class StaffCreditsSerializer(StrictSerializer):
+    credits = StrictIntegerField(min_value=1, max_value=MAX_STAFF_CREDITS)
+    reason = serializers.CharField(max_length=500, required=False)
+    reference_id = serializers.CharField(max_length=255, required=False)
+
+
+class PurchaseSerializer(StaffCreditsSerializer):
+    vendor = serializers.CharField(max_length=100, required=False)
+    amount_paise = StrictIntegerField(min_value=0, max_value=10**13, required=False)
+
+
+class AllocateSerializer(StaffCreditsSerializer):
+    tenant_id = StrictIntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class TenantDeductSerializer(StrictSerializer):
+    credits = StrictIntegerField(min_value=1, max_value=MAX_STAFF_CREDITS)
+    reason = serializers.CharField(max_length=500, required=False)
+    reference_id = serializers.CharField(max_length=255, required=False)
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+class RemainingCreditsSerializer(serializers.Serializer):
+    remaining_credits = serializers.IntegerField()
+
+
+class BotCreditsSerializer(RemainingCreditsSerializer):
+    user_exists = serializers.BooleanField()
+
+
+class BotDeductResultSerializer(RemainingCreditsSerializer):
+    credits_deducted = serializers.IntegerField()
+    transaction_id = serializers.IntegerField()
+
+
+class UserProfileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    phone_number = serializers.CharField(allow_null=True)
+    credits = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class HistoryTransactionSerializer(serializers.ModelSerializer):
+    user_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CreditTransaction
+        fields = ["id", "user_id", "action", "credits", "balance_after", "source", "reference_id",
+                  "created_at"]
+
+    def get_user_id(self, obj) -> int:
+        return self.context["user_id"]
+
+
+class HistorySerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    transactions = HistoryTransactionSerializer(many=True)
+    total = serializers.IntegerField()
+
+
+class WalletBalanceSerializer(serializers.Serializer):
+    balance = serializers.IntegerField()
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CreditTransaction
+        fields = ["id", "action", "credits", "balance_after", "source", "reference_id", "reason",
+                  "transfer_id", "created_at"]
+
+
+class TransactionPageSerializer(serializers.Serializer):
+    results = TransactionSerializer(many=True)
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    total_pages = serializers.IntegerField()
+
+
+class WalletSerializer(serializers.Serializer):
+    wallet_id = serializers.IntegerField()
+    kind = serializers.CharField()
+    tenant_id = serializers.IntegerField(allow_null=True)
+    balance = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+
+
+class WalletMovementSerializer(serializers.Serializer):
+    wallet = WalletSerializer()
+    transaction = TransactionSerializer()
+
+
+class AllocationSerializer(serializers.Serializer):
+    master_wallet = WalletSerializer()
+    tenant_wallet = WalletSerializer()
+    debit = TransactionSerializer()
+    credit = TransactionSerializer()
+
+
+class TenantWalletRowSerializer(serializers.Serializer):
+    tenant_id = serializers.IntegerField()
+    tenant_name = serializers.CharField()
+    tenant_slug = serializers.CharField()
+    tenant_status = serializers.CharField()
+    wallet_id = serializers.IntegerField(allow_null=True)
+    balance = serializers.IntegerField()
+
+
+class TenantWalletPageSerializer(serializers.Serializer):
+    results = TenantWalletRowSerializer(many=True)
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    total_pages = serializers.IntegerField()
+
+
+def wallet_data(wallet) -> dict:
+    return {"wallet_id": wallet.pk, "kind": wallet.kind, "tenant_id": wallet.tenant_id,
+            "balance": wallet.balance, "updated_at": serializers.DateTimeField().to_representation(
+                wallet.updated_at)}

@@ -1,0 +1,116 @@
+"""/api/users/:phone and /api/credits/history/:user_id: not public (API key of the user's tenant,
+staff, or the user), anyone else 401/404."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from credits import services
+from credits.models import Wallet
+from credits.tests.factories import phone_user
+from tenants.services import api_key_create
+from tenants.tests.factories import TenantFactory
+
+pytestmark = pytest.mark.django_db
+
+PHONE = "+919876543210"
+
+
+@pytest.fixture
+def customer(tenant):
+    user = phone_user(tenant, PHONE, 5)
+    wallet = Wallet.objects.get(user=user)
+    services.wallet_deduct(wallet=wallet, credits=2, reference_id="img_1")
+    services.wallet_grant(wallet=wallet, credits=10, source="payment", reference_id="pay_1")
+    return user
+
+
+def key_client(tenant, scopes=("bot",)):
+    _, raw = api_key_create(tenant=tenant, name="k", scopes=list(scopes))
+    return APIClient(HTTP_X_BOT_SECRET=raw)
+
+
+def test_profile_for_the_tenants_key(bot_client, customer):
+    response = bot_client.get("/api/users/9876543210")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "SUCCESS" and body["message"] == "User profile retrieved successfully"
+    assert body["data"]["id"] == customer.pk and body["data"]["phone_number"] == PHONE
+    assert body["data"]["credits"] == 13 and body["data"]["created_at"]
+
+
+def test_profile_visibility(customer, client_for, staff_client, api_client):
+    assert client_for(customer).get(f"/api/users/{PHONE}").status_code == 200
+    assert staff_client.get(f"/api/users/{PHONE}").status_code == 200
+    other = phone_user(customer.tenant, "+919812345678", 1)
+    assert client_for(other).get(f"/api/users/{PHONE}").status_code == 404
+    assert key_client(TenantFactory()).get(f"/api/users/{PHONE}").status_code == 404
+    anonymous = api_client.get(f"/api/users/{PHONE}")
+    assert anonymous.status_code == 401 and anonymous.json()["status"] == "ERROR"
+    assert key_client(customer.tenant, scopes=["payments"]).get(f"/api/users/{PHONE}").status_code == 403
+    not_found = staff_client.get("/api/users/9999999999")
+    assert not_found.status_code == 404
+    assert not_found.json() == {"status": "ERROR", "message": "User not found."}
+    assert staff_client.get("/api/users/xyz").status_code == 400
+
+
+def test_profile_read_creates_nobody(bot_client):
+    assert bot_client.get(f"/api/users/{PHONE}").status_code == 404
+    assert not User.objects.filter(phone=PHONE).exists()
+
+
+def test_staff_names_the_tenant_when_a_number_is_shared(customer, staff_client):
+    other_tenant = TenantFactory()
+    phone_user(other_tenant, PHONE, 1)
+    ambiguous = staff_client.get(f"/api/users/{PHONE}")
+    assert ambiguous.status_code == 400 and ambiguous.json()["status"] == "ERROR"
+    chosen = staff_client.get(f"/api/users/{PHONE}?tenant={other_tenant.slug}")
+    assert chosen.status_code == 200 and chosen.json()["data"]["credits"] == 1
+
+
+def test_history_newest_first_with_total(bot_client, customer):
+    response = bot_client.get(f"/api/credits/history/{customer.pk}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "SUCCESS" and body["message"] == "Credit history retrieved successfully"
+    data = body["data"]
+    assert data["user_id"] == customer.pk and data["total"] == 3
+    assert [(t["action"], t["credits"], t["source"], t["reference_id"]) for t in data["transactions"]] == [
+        ("credit", 10, "payment", "pay_1"), ("debit", 2, "usage", "img_1"), ("credit", 5, "adjustment", None)]
+    first = data["transactions"][0]
+    assert set(first) == {"id", "user_id", "action", "credits", "balance_after", "source", "reference_id",
+                          "created_at"}
+    assert first["user_id"] == customer.pk and first["balance_after"] == 13
+    limited = bot_client.get(f"/api/credits/history/{customer.pk}?limit=1").json()["data"]
+    assert len(limited["transactions"]) == 1 and limited["total"] == 3
+
+
+def test_history_limit_is_capped_at_200(bot_client, customer):
+    wallet = Wallet.objects.get(user=customer)
+    for _ in range(205):
+        services.wallet_grant(wallet=wallet, credits=1, source="adjustment")
+    data = bot_client.get(f"/api/credits/history/{customer.pk}?limit=500").json()["data"]
+    assert len(data["transactions"]) == 200 and data["total"] == 208
+    assert len(bot_client.get(f"/api/credits/history/{customer.pk}").json()["data"]["transactions"]) == 50
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "abc", "1.5", ""])
+def test_history_bad_limit_is_400(bot_client, customer, limit):
+    response = bot_client.get(f"/api/credits/history/{customer.pk}?limit={limit}")
+    assert response.status_code == 400 and response.json()["status"] == "ERROR"
+
+
+def test_history_visibility(customer, client_for, staff_client, api_client):
+    path = f"/api/credits/history/{customer.pk}"
+    assert client_for(customer).get(path).status_code == 200
+    assert staff_client.get(path).status_code == 200
+    assert client_for(phone_user(customer.tenant, "+919812345678", 1)).get(path).status_code == 404
+    assert key_client(TenantFactory()).get(path).status_code == 404
+    assert api_client.get(path).status_code == 401
+    assert staff_client.get("/api/credits/history/999999").status_code == 404
+    assert staff_client.get("/api/credits/history/abc").status_code == 400
+
+
+def test_history_of_a_user_without_a_wallet_is_empty(client_for, user):
+    data = client_for(user).get(f"/api/credits/history/{user.pk}").json()["data"]
+    assert data == {"user_id": user.pk, "transactions": [], "total": 0}
