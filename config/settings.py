@@ -92,9 +92,11 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Persistent connections with a health check: no reconnect per request.
+    # Persistent connections: no reconnect per request.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A health check costs a round trip per request; off by default for the hot paths. A
+    # connection broken by a database restart then fails one request per worker.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -191,6 +193,20 @@ X_FRAME_OPTIONS = "DENY"
 # /api/health must answer plain HTTP probes from a load balancer.
 SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
 SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=["security.W021"])
+
+# --- payments (issue 6) -------------------------------------------------------------------
+# Gateway: "razorpay" or "sandbox"; empty = razorpay when RAZORPAY_KEY_ID is set, else sandbox.
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="")
+RAZORPAY_KEY_ID = env.str("RAZORPAY_KEY_ID", default="")
+RAZORPAY_KEY_SECRET = env.str("RAZORPAY_KEY_SECRET", default="")
+RAZORPAY_WEBHOOK_SECRET = env.str("RAZORPAY_WEBHOOK_SECRET", default="")
+RAZORPAY_BASE_URL = env.str("RAZORPAY_BASE_URL", default="https://api.razorpay.com")
+RAZORPAY_TIMEOUT = env.float("RAZORPAY_TIMEOUT", default=10.0)  # seconds, on every SDK call
+# HMAC key of the in-process sandbox gateway; empty = derived from SECRET_KEY.
+PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="")
+PAYMENT_ORDER_TTL = env.int("PAYMENT_ORDER_TTL", default=24 * 3600)  # seconds; expire_orders
+PAYMENT_RECONCILE_GRACE_MINUTES = env.int("PAYMENT_RECONCILE_GRACE_MINUTES", default=15)
+# --- end payments --------------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,193 @@
+"""Payment orders, refunds and gateway webhook events (DESIGN §4.5).
+
+Money is integer paise. Every invariant the services rely on is also a database constraint.
+"""
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class PaymentOrder(models.Model):
+    """One checkout: what is bought, by whom, for how much, and what the gateway said."""
+
+    class Kind(models.TextChoices):
+        TOKEN_PLAN = "token_plan", "Token plan"
+        CREDIT_PACKAGE = "credit_package", "Credit package"
+        SUBSCRIPTION = "subscription", "Subscription"
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+        REFUNDED = "refunded", "Refunded"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+
+    class Gateway(models.TextChoices):
+        RAZORPAY = "razorpay", "Razorpay"
+        SANDBOX = "sandbox", "Sandbox"
+
+    PAID_STATUSES = (Status.PAID, Status.REFUNDED, Status.PARTIALLY_REFUNDED)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="payment_orders", help_text="Who receives what is bought")
+    # Seed 003 orders made by a tenant's API key: the key's tenant may verify them.
+    tenant = models.ForeignKey("tenants.Tenant", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="payment_orders")
+    phone_number = models.CharField(max_length=20, blank=True, default="", help_text="E.164 (seed 003)")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    plan = models.ForeignKey("plans.RatePlan", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="payment_orders")
+    package = models.ForeignKey("plans.CreditPackage", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="payment_orders")
+    # Snapshot of the package's credits when the order was made: what the customer paid for.
+    credits = models.BigIntegerField(null=True, blank=True)
+
+    amount_paise = models.BigIntegerField(help_text="Computed by the server")
+    currency = models.CharField(max_length=3, default="INR")
+    gateway = models.CharField(max_length=20, choices=Gateway.choices)
+    gateway_order_id = models.CharField(max_length=64, unique=True)
+    gateway_payment_id = models.CharField(max_length=64, null=True, blank=True)
+    receipt = models.CharField(max_length=40, unique=True)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATED)
+    amount_refunded_paise = models.BigIntegerField(default=0)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_via = models.CharField(max_length=20, blank=True, default="",
+                                     help_text="verify, webhook, reconcile or admin")
+    # The answer verify gives, stored so a replayed verify answers the same.
+    fulfilment_result = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True, default="")
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="payorder_user_created"),
+            models.Index(fields=["status", "created_at"], name="payorder_status_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway_payment_id"], condition=Q(gateway_payment_id__isnull=False),
+                name="payorder_gateway_payment_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["created", "paid", "failed", "refunded", "partially_refunded"]),
+                name="payorder_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["token_plan", "credit_package", "subscription"]),
+                name="payorder_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=["token_plan", "subscription"], plan__isnull=False, package__isnull=True,
+                      credits__isnull=True)
+                    | Q(kind="credit_package", package__isnull=False, plan__isnull=True,
+                        credits__isnull=False, credits__gt=0)
+                ),
+                name="payorder_purchase_matches_kind",
+            ),
+            models.CheckConstraint(condition=Q(amount_paise__gt=0), name="payorder_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_refunded_paise__gte=0) & Q(amount_refunded_paise__lte=F("amount_paise")),
+                name="payorder_refunded_within_amount",
+            ),
+            # Paid (and later refunded) orders carry the payment that paid them and were fulfilled.
+            models.CheckConstraint(
+                condition=Q(status__in=["created", "failed"], fulfilled_at__isnull=True)
+                | Q(status__in=["paid", "refunded", "partially_refunded"], gateway_payment_id__isnull=False,
+                    fulfilled_at__isnull=False),
+                name="payorder_paid_has_payment",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["created", "failed", "paid"], amount_refunded_paise=0)
+                | Q(status="partially_refunded", amount_refunded_paise__gt=0,
+                    amount_refunded_paise__lt=F("amount_paise"))
+                | Q(status="refunded", amount_refunded_paise=F("amount_paise")),
+                name="payorder_refund_status_matches_amount",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.gateway_order_id} ({self.kind}, {self.status})"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status in self.PAID_STATUSES
+
+    @property
+    def refundable_paise(self) -> int:
+        return self.amount_paise - self.amount_refunded_paise if self.is_paid else 0
+
+
+class Refund(models.Model):
+    """Money given back for an order, and what was taken back in return."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        STAFF = "staff", "Staff (API or admin)"
+        GATEWAY = "gateway", "Gateway (made outside Kosh, learnt from a webhook)"
+
+    order = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, related_name="refunds")
+    gateway_refund_id = models.CharField(max_length=64, unique=True)
+    amount_paise = models.BigIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.STAFF)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    # Reversal of what was bought: credits due back = reversed + shortfall.
+    credits_reversed = models.BigIntegerField(default=0)
+    credits_shortfall = models.BigIntegerField(default=0,
+                                               help_text="Credits due back that the balance could not cover")
+    plan_reverted = models.BooleanField(default=False)
+    reversal = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_paise__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(condition=Q(status__in=["pending", "processed", "failed"]),
+                                   name="refund_status_valid"),
+            models.CheckConstraint(condition=Q(credits_reversed__gte=0) & Q(credits_shortfall__gte=0),
+                                   name="refund_credits_non_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.gateway_refund_id} ({self.amount_paise} paise, {self.status})"
+
+
+class WebhookEvent(models.Model):
+    """A gateway notification, stored before it is handled; processed_at is set only on success."""
+
+    gateway = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=128, unique=True)
+    event_type = models.CharField(max_length=100, blank=True, default="")
+    body = models.TextField(help_text="Raw body as received")
+    signature_verified = models.BooleanField(default=False)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    result = models.CharField(max_length=255, blank=True, default="", help_text="What handling did")
+    error = models.TextField(blank=True, default="", help_text="Last handler failure")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["processed_at", "received_at"], name="webhook_processed_received")]
+
+    def __str__(self):
+        return f"{self.gateway}:{self.event_type}:{self.event_id}"

@@ -1,1 +1,16 @@
-urlpatterns: list = []
+from django.urls import path
+
+from payments import views
+
+urlpatterns = [
+    # Seeds 000 and 003 (one path each, the body decides the envelope)
+    path("api/payments/create-order", views.CreateOrderView.as_view(), name="payments-create-order"),
+    path("api/payments/verify", views.VerifyView.as_view(), name="payments-verify"),
+    path("api/payments/sandbox/pay", views.SandboxPayView.as_view(), name="payments-sandbox-pay"),
+    path("api/payments", views.OrdersView.as_view(), name="payments-orders"),
+    # Seed 004
+    path("api/payments/webhook/razorpay", views.WebhookView.as_view(), name="payments-webhook-razorpay"),
+    path("api/v1/payments/webhook/razorpay", views.WebhookView.as_view(), name="v1-payments-webhook-razorpay"),
+    path("api/v1/payments/<int:order_id>", views.StaffOrderView.as_view(), name="v1-payments-detail"),
+    path("api/v1/payments/<int:order_id>/refund", views.StaffRefundView.as_view(), name="v1-payments-refund"),
+]

@@ -75,14 +75,33 @@ def test_debug_falls_back_to_development_secrets():
     assert result.returncode == 0, result.stderr
 
 
-def test_check_deploy_is_clean_with_production_settings():
-    env = {k: v for k, v in os.environ.items() if k not in {"SECURE_SSL_REDIRECT", "DEBUG"}}
-    env.update({"DEBUG": "false", "SECRET_KEY": "p" * 20 + "roduction-secret-key-with-enough-entropy-91x",
-                "JWT_SECRET": "j" * 60, "DJANGO_SETTINGS_MODULE": "config.settings",
-                "ALLOWED_HOSTS": "api.example.com"})
-    result = subprocess.run(
+PRODUCTION_ENV = {
+    "DEBUG": "false", "SECRET_KEY": "p" * 20 + "roduction-secret-key-with-enough-entropy-91x",
+    "JWT_SECRET": "j" * 60, "DJANGO_SETTINGS_MODULE": "config.settings",
+    "ALLOWED_HOSTS": "api.example.com", "RAZORPAY_KEY_ID": "rzp_live_x",
+    "RAZORPAY_KEY_SECRET": "s" * 24, "RAZORPAY_WEBHOOK_SECRET": "w" * 24,
+}
+
+
+def _check_deploy(**overrides):
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"SECURE_SSL_REDIRECT", "DEBUG", "PAYMENT_GATEWAY"}}
+    env.update(PRODUCTION_ENV)
+    env.update(overrides)
+    env = {k: v for k, v in env.items() if v is not None}
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True,
     )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = _check_deploy()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_refuses_the_implicit_sandbox_gateway():
+    result = _check_deploy(RAZORPAY_KEY_ID=None, RAZORPAY_KEY_SECRET=None, RAZORPAY_WEBHOOK_SECRET=None)
+    assert result.returncode != 0
+    assert "payments.E001" in result.stdout + result.stderr

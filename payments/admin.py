@@ -1,0 +1,138 @@
+"""Orders, refunds and webhook events: read-only; actions go through the services."""
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+
+from config.errors import ServiceError
+from payments import services
+from payments.forms import RefundForm
+from payments.models import PaymentOrder, Refund, WebhookEvent
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    extra = 0
+    can_delete = False
+    fields = ["gateway_refund_id", "amount_paise", "status", "source", "reason", "actor",
+              "credits_reversed", "credits_shortfall", "plan_reverted", "created_at", "processed_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PaymentOrder)
+class PaymentOrderAdmin(_ReadOnlyAdmin):
+    list_display = ["id", "gateway_order_id", "user", "kind", "purchase", "amount_paise",
+                    "amount_refunded_paise", "status", "gateway", "fulfilled_via", "created_at"]
+    list_filter = ["status", "kind", "gateway", "fulfilled_via"]
+    search_fields = ["gateway_order_id", "gateway_payment_id", "receipt", "user__email", "user__phone",
+                     "phone_number"]
+    list_select_related = ["user", "plan", "package"]
+    date_hierarchy = "created_at"
+    inlines = [RefundInline]
+    actions = ["refund", "reconcile"]
+
+    @admin.display(description="purchase")
+    def purchase(self, obj):
+        if obj.plan_id:
+            return f"plan {obj.plan.code}"
+        if obj.package_id:
+            return f"{obj.package.name} ({obj.credits} credits)"
+        return "—"
+
+    def has_refund_permission(self, request):
+        return request.user.has_perm("payments.change_paymentorder")
+
+    has_reconcile_permission = has_refund_permission
+
+    @admin.action(description="Refund…", permissions=["refund"])
+    def refund(self, request, queryset):
+        orders = list(queryset.select_related("user"))
+        form = RefundForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            for order in orders:
+                try:
+                    refund = services.order_refund(
+                        order_id=order.pk, amount_paise=form.cleaned_data["amount"],
+                        reason=form.cleaned_data["reason"], actor=request.user,
+                    )
+                except ServiceError as exc:
+                    self.message_user(request, f"{order.gateway_order_id}: {exc.message}", messages.ERROR)
+                    continue
+                note = f" ({refund.credits_shortfall} credits short)" if refund.credits_shortfall else ""
+                self.message_user(request, f"{order.gateway_order_id}: refunded {refund.amount_paise} paise "
+                                           f"as {refund.gateway_refund_id}{note}", messages.SUCCESS)
+            return None
+        return TemplateResponse(request, "admin/payments/paymentorder/refund.html", {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Refund orders",
+            "form": form,
+            "orders": orders,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        })
+
+    @admin.action(description="Ask the gateway (reconcile)", permissions=["reconcile"])
+    def reconcile(self, request, queryset):
+        for order in queryset:
+            try:
+                outcome = services.order_reconcile(order_id=order.pk, source="admin")
+            except ServiceError as exc:
+                self.message_user(request, f"{order.gateway_order_id}: {exc.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{order.gateway_order_id}: {outcome}", messages.INFO)
+
+
+@admin.register(Refund)
+class RefundAdmin(_ReadOnlyAdmin):
+    list_display = ["id", "gateway_refund_id", "order", "amount_paise", "status", "source",
+                    "credits_reversed", "credits_shortfall", "plan_reverted", "actor", "created_at"]
+    list_filter = ["status", "source", "plan_reverted"]
+    search_fields = ["gateway_refund_id", "order__gateway_order_id", "order__gateway_payment_id"]
+    list_select_related = ["order", "actor"]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(_ReadOnlyAdmin):
+    list_display = ["id", "event_id", "gateway", "event_type", "received_at", "processed_at",
+                    "attempts", "result", "short_error"]
+    list_filter = ["gateway", "event_type", ("processed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["event_id", "event_type", "result"]
+    actions = ["reprocess"]
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return (obj.error[:80] + "…") if len(obj.error) > 80 else obj.error
+
+    def has_reprocess_permission(self, request):
+        return request.user.has_perm("payments.change_webhookevent")
+
+    @admin.action(description="Reprocess event", permissions=["reprocess"])
+    def reprocess(self, request, queryset):
+        for event in queryset:
+            if event.processed_at is not None:
+                self.message_user(request, f"{event.event_id}: already processed ({event.result})",
+                                  messages.INFO)
+                continue
+            try:
+                event = services.webhook_event_process(event_id=event.pk)
+            except ServiceError as exc:
+                self.message_user(request, f"{event.event_id}: {exc.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{event.event_id}: {event.result}", messages.SUCCESS)

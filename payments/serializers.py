@@ -1,0 +1,199 @@
+"""Input and output shapes of the payments API (no rules here)."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.api import StrictIntegerField, StrictSerializer
+from payments.models import PaymentOrder, Refund
+
+CHECKOUT_ID_MAX = 64
+
+
+def rupees(paise: int) -> Decimal:
+    return (Decimal(paise) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class PackageIdField(serializers.Field):
+    """Our package ids are integers; a JSON integer or a string of digits (seed 003's frontends
+    keep ids as strings) is accepted, nothing else."""
+
+    default_error_messages = {"invalid": "A package id (a positive whole number) is required."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, str) and data.isascii() and data.isdigit() and len(data) <= 18:
+            data = int(data)
+        if not isinstance(data, int) or data <= 0 or data > 2**63 - 1:
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+def _checkout_id():
+    return serializers.CharField(max_length=CHECKOUT_ID_MAX, trim_whitespace=False)
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+class PlanOrderInput(StrictSerializer):
+    plan = serializers.CharField(max_length=50)
+
+
+class PackageOrderInput(StrictSerializer):
+    package_id = PackageIdField()
+    phone_number = serializers.CharField(max_length=32, required=False)
+
+
+class VerifyInput(StrictSerializer):
+    razorpay_order_id = _checkout_id()
+    razorpay_payment_id = _checkout_id()
+    razorpay_signature = serializers.CharField(max_length=128, trim_whitespace=False)
+    plan = serializers.CharField(max_length=50, required=False)
+    reset_used = serializers.BooleanField(required=False, help_text="Accepted and ignored (seed 000)")
+    package_id = PackageIdField(required=False)
+    phone_number = serializers.CharField(max_length=32, required=False)
+
+    def validate(self, attrs):
+        if "plan" in attrs and "package_id" in attrs:
+            raise serializers.ValidationError("Send either plan or package_id, not both.")
+        return attrs
+
+
+class SandboxPayInput(StrictSerializer):
+    order_id = _checkout_id()
+
+
+class RefundInput(StrictSerializer):
+    amount = StrictIntegerField(required=False, min_value=1,
+                                help_text="In paise (₹1 = 100); default: everything still refundable")
+    reason = serializers.CharField(max_length=500)
+
+
+class OrdersPageInput(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, default=1)
+    page_size = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+
+# --- outputs ---------------------------------------------------------------------------------
+
+class PackageOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    credits = serializers.IntegerField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Rupees")
+
+
+def package_out(package) -> dict:
+    return {"id": package.pk, "name": package.name, "credits": package.credits,
+            "price": rupees(package.price_paise)}
+
+
+class PlanOrderCreatedOut(serializers.Serializer):
+    order_id = serializers.CharField()
+    amount = serializers.IntegerField(help_text="Paise")
+    currency = serializers.CharField()
+    plan = serializers.CharField()
+    key_id = serializers.CharField(help_text="Public key for Razorpay Checkout")
+
+
+class PackageOrderCreatedOut(serializers.Serializer):
+    order_id = serializers.CharField()
+    amount = serializers.IntegerField(help_text="Paise")
+    currency = serializers.CharField()
+    package = PackageOut()
+
+
+class PlanVerifiedOut(serializers.Serializer):
+    status = serializers.CharField()
+    message = serializers.CharField()
+    plan = serializers.CharField()
+    token_quota = serializers.IntegerField()
+    token_used = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+
+
+class PackageVerifiedOut(serializers.Serializer):
+    payment_id = serializers.CharField()
+    order_id = serializers.CharField()
+    credits_added = serializers.IntegerField()
+    remaining_credits = serializers.IntegerField()
+
+
+class CheckoutOut(serializers.Serializer):
+    razorpay_order_id = serializers.CharField()
+    razorpay_payment_id = serializers.CharField()
+    razorpay_signature = serializers.CharField()
+
+
+class RefundOut(serializers.ModelSerializer):
+    # Plain strings in the schema: enum names would collide with other apps' "status"/"source".
+    status = serializers.CharField(help_text="pending | processed | failed")
+    source = serializers.CharField(help_text="staff | gateway")
+    refund_id = serializers.CharField(source="gateway_refund_id")
+    amount = serializers.IntegerField(source="amount_paise", help_text="Paise")
+
+    class Meta:
+        model = Refund
+        fields = ["id", "refund_id", "amount", "status", "source", "reason", "credits_reversed",
+                  "credits_shortfall", "plan_reverted", "created_at", "processed_at"]
+
+
+class OrderOut(serializers.ModelSerializer):
+    kind = serializers.CharField(help_text="token_plan | credit_package | subscription")
+    status = serializers.CharField(help_text="created | paid | failed | refunded | partially_refunded")
+    gateway = serializers.CharField(help_text="razorpay | sandbox")
+    order_id = serializers.CharField(source="gateway_order_id")
+    payment_id = serializers.CharField(source="gateway_payment_id", allow_null=True)
+    amount = serializers.IntegerField(source="amount_paise", help_text="Paise")
+    amount_refunded = serializers.IntegerField(source="amount_refunded_paise", help_text="Paise")
+    plan = serializers.SerializerMethodField()
+    package = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PaymentOrder
+        fields = ["id", "order_id", "kind", "status", "amount", "currency", "gateway", "plan",
+                  "package", "credits", "payment_id", "amount_refunded", "created_at",
+                  "fulfilled_at", "updated_at"]
+
+    def get_plan(self, order) -> str | None:
+        return order.plan.code if order.plan_id else None
+
+    @extend_schema_field(PackageOut(allow_null=True))
+    def get_package(self, order):
+        return package_out(order.package) if order.package_id else None
+
+
+class OrderDetailOut(OrderOut):
+    refunds = RefundOut(many=True, read_only=True)
+    user_id = serializers.IntegerField()
+    tenant_id = serializers.IntegerField(allow_null=True)
+
+    class Meta(OrderOut.Meta):
+        fields = [*OrderOut.Meta.fields, "user_id", "tenant_id", "phone_number", "receipt",
+                  "fulfilled_via", "fulfilment_result", "failure_reason", "refunds"]
+
+
+class OrdersPageOut(serializers.Serializer):
+    results = OrderOut(many=True)
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    total_pages = serializers.IntegerField()
+
+
+class RefundResultOut(serializers.Serializer):
+    refund = RefundOut()
+    order = OrderOut()
+
+
+class WebhookResultOut(serializers.Serializer):
+    event_id = serializers.CharField()
+    duplicate = serializers.BooleanField()
+    result = serializers.CharField()

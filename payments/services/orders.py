@@ -1,0 +1,122 @@
+"""Creating orders, failing them, expiring them."""
+
+import logging
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from config.errors import InvalidInput, NotFound
+from payments.gateways import GatewayUnavailable, get_gateway
+from payments.models import PaymentOrder
+from plans.models import CreditPackage, RatePlan
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidPlan(InvalidInput):
+    code = "invalid_plan"
+    default_message = "invalid plan"
+
+
+class InvalidPackage(InvalidInput):
+    code = "invalid_package"
+    default_message = "invalid package"
+
+
+def _receipt() -> str:
+    return f"kosh_{secrets.token_hex(10)}"  # Razorpay allows 40 characters
+
+
+def _token_plan_for_purchase(*, user, plan_code: str) -> RatePlan:
+    plan = RatePlan.objects.filter(product=RatePlan.Product.TOKENS, code=plan_code, is_active=True).first()
+    if plan is None:
+        raise InvalidPlan(fields={"plan": ["Unknown plan."]})
+    if plan.monthly_price_paise <= 0:
+        raise InvalidPlan("free plan needs no payment", code="free_plan",
+                          fields={"plan": ["This plan is free."]})
+    from subscriptions.services import token_usage_get
+
+    current_code = token_usage_get(user=user).get("plan")
+    current = RatePlan.objects.filter(product=RatePlan.Product.TOKENS, code=current_code).first()
+    if current is not None and plan.tier < current.tier:
+        # Paying for less than one has: refused. The same plan again is a renewal.
+        raise InvalidPlan("plan is lower than your current plan", code="plan_downgrade",
+                          fields={"plan": [f"You are on {current.code}."]})
+    return plan
+
+
+def _package_for_purchase(package_id: int) -> CreditPackage:
+    package = CreditPackage.objects.filter(pk=package_id, is_active=True).first()
+    if package is None:
+        raise InvalidPackage("Invalid package", fields={"package_id": ["Unknown package."]})
+    return package
+
+
+def order_create(*, user, plan_code: str | None = None, package_id: int | None = None, tenant=None,
+                 phone_number: str = "") -> PaymentOrder:
+    """Price the purchase on the server, open a gateway order, then record it.
+
+    The gateway call happens first and outside any transaction we own: if it fails nothing is
+    written (a 502 with nothing half-done); if writing fails afterwards, the gateway is left with
+    an order nobody can pay for through us, which is harmless.
+    """
+    if (plan_code is None) == (package_id is None):
+        raise InvalidInput("Buy either a plan or a package.", code="invalid_body")
+    if plan_code is not None:
+        plan, package = _token_plan_for_purchase(user=user, plan_code=plan_code), None
+        kind, amount, currency, credits = PaymentOrder.Kind.TOKEN_PLAN, plan.monthly_price_paise, plan.currency, None
+        notes = {"kind": kind, "plan": plan.code}
+    else:
+        plan, package = None, _package_for_purchase(package_id)
+        kind, amount, currency, credits = (PaymentOrder.Kind.CREDIT_PACKAGE, package.price_paise,
+                                           package.currency, package.credits)
+        notes = {"kind": kind, "package_id": str(package.pk)}
+    receipt = _receipt()
+    gateway = get_gateway()
+    remote = gateway.create_order(amount_paise=amount, currency=currency, receipt=receipt,
+                                  notes={**notes, "receipt": receipt, "user_id": str(user.pk)})
+    if remote.amount_paise != amount or remote.currency != currency:
+        logger.error("gateway order %s came back with %s %s, expected %s %s",
+                     remote.id, remote.amount_paise, remote.currency, amount, currency)
+        raise GatewayUnavailable("payment gateway answered with a different amount")
+    with transaction.atomic():
+        order = PaymentOrder.objects.create(
+            user=user, tenant=tenant, phone_number=phone_number or "", kind=kind, plan=plan,
+            package=package, credits=credits, amount_paise=amount, currency=currency,
+            gateway=gateway.name, gateway_order_id=remote.id, receipt=receipt,
+        )
+    logger.info("payment order %s created (%s, %s paise, %s)", order.gateway_order_id, kind, amount,
+                gateway.name)
+    return order
+
+
+@transaction.atomic
+def order_mark_failed(*, order_id: int, reason: str = "") -> tuple[PaymentOrder, bool]:
+    """created → failed. Anything already paid (or failed) stays as it is. A failed order may still
+    be paid later (a retried Checkout, a late capture): `order_fulfil` accepts it."""
+    order = PaymentOrder.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("order not found")
+    if order.status != PaymentOrder.Status.CREATED:
+        return order, False
+    order.status = PaymentOrder.Status.FAILED
+    order.failed_at = timezone.now()
+    order.failure_reason = (reason or "payment failed")[:255]
+    order.save(update_fields=["status", "failed_at", "failure_reason", "updated_at"])
+    return order, True
+
+
+def orders_expire(*, now=None, ttl_seconds: int | None = None, dry_run: bool = False) -> int:
+    """Fail every order still `created` after PAYMENT_ORDER_TTL. One conditional UPDATE: a
+    concurrent fulfilment holds the row lock and, once it commits, the row no longer matches."""
+    now = now or timezone.now()
+    ttl = timedelta(seconds=settings.PAYMENT_ORDER_TTL if ttl_seconds is None else ttl_seconds)
+    stale = PaymentOrder.objects.filter(status=PaymentOrder.Status.CREATED, created_at__lt=now - ttl)
+    if dry_run:
+        return stale.count()
+    with transaction.atomic():
+        return stale.update(status=PaymentOrder.Status.FAILED, failed_at=now,
+                            failure_reason="expired: not paid in time", updated_at=now)
