@@ -2,11 +2,10 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from config.admin_actions import action_form_response
 from config.errors import ServiceError
 from credits import services
 from credits.models import CreditTransaction, Wallet
@@ -65,14 +64,14 @@ class WalletAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             self._apply(request, queryset, **form.cleaned_data)
             return None
-        return TemplateResponse(request, "admin/credits/wallet/adjust_credits.html", {
-            **self.admin_site.each_context(request),
-            "title": "Grant / adjust credits",
-            "opts": self.model._meta,
-            "queryset": queryset,
-            "form": form,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        })
+        return action_form_response(
+            self, request, action="adjust_credits", title="Grant / adjust credits",
+            intro="Every change is a new ledger row with your name and the reason below. Deductions "
+                  "never take a wallet below zero; wallets that are short are left unchanged and "
+                  "listed afterwards.",
+            objects=queryset, form=form, submit_label="Apply",
+            describe=lambda wallet: f"{wallet} — balance {wallet.balance}",
+        )
 
     def _apply(self, request, queryset, *, operation, credits, reason):
         done, failed = 0, []

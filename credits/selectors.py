@@ -5,13 +5,12 @@ from django.contrib.auth import get_user_model
 
 from accounts.phones import phone_normalize
 from config.errors import InvalidInput, NotFound
+from config.pagination import page_params, paginate
 from config.permissions import is_api_key_request
 from credits.models import CreditTransaction, Wallet
 
 HISTORY_DEFAULT_LIMIT = 50
 HISTORY_MAX_LIMIT = 200
-PAGE_SIZE_DEFAULT = 20
-PAGE_SIZE_MAX = 100
 
 USER_NOT_FOUND = "User not found."
 
@@ -88,33 +87,6 @@ class TransactionFilter(django_filters.FilterSet):
     class Meta:
         model = CreditTransaction
         fields: list = []
-
-
-def _positive_int(params, name: str, default: int, maximum: int) -> int:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw[:12]) <= maximum:
-        raise InvalidInput(f"{name} must be a whole number from 1 to {maximum}.", code="invalid_query",
-                           fields={name: ["Invalid."]})
-    return int(raw)
-
-
-def page_params(params) -> tuple[int, int]:
-    return (_positive_int(params, "page", 1, 10**6),
-            _positive_int(params, "page_size", PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX))
-
-
-def paginate(queryset, *, page: int, page_size: int) -> dict:
-    count = queryset.count()
-    start = (page - 1) * page_size
-    return {
-        "results": list(queryset[start:start + page_size]) if start < count else [],
-        "count": count,
-        "page": page,
-        "page_size": page_size,
-        "total_pages": (count + page_size - 1) // page_size,
-    }
 
 
 def wallet_transactions_page(*, user, params) -> dict:

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from config.api import StrictIntegerField, StrictSerializer
+from config.pagination import page_serializer
 from credits.models import CreditTransaction
 
 # One bot call deducts at most this many credits.
@@ -102,12 +103,7 @@ class TransactionSerializer(serializers.ModelSerializer):
                   "transfer_id", "created_at"]
 
 
-class TransactionPageSerializer(serializers.Serializer):
-    results = TransactionSerializer(many=True)
-    count = serializers.IntegerField()
-    page = serializers.IntegerField()
-    page_size = serializers.IntegerField()
-    total_pages = serializers.IntegerField()
+TransactionPageSerializer = page_serializer("TransactionPage", TransactionSerializer)
 
 
 class WalletSerializer(serializers.Serializer):
@@ -139,12 +135,7 @@ class TenantWalletRowSerializer(serializers.Serializer):
     balance = serializers.IntegerField()
 
 
-class TenantWalletPageSerializer(serializers.Serializer):
-    results = TenantWalletRowSerializer(many=True)
-    count = serializers.IntegerField()
-    page = serializers.IntegerField()
-    page_size = serializers.IntegerField()
-    total_pages = serializers.IntegerField()
+TenantWalletPageSerializer = page_serializer("TenantWalletPage", TenantWalletRowSerializer)
 
 
 def wallet_data(wallet) -> dict:

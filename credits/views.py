@@ -11,6 +11,7 @@ from config.envelopes import status_response, success_response
 from config.errors import NotFound
 from config.idempotency import HEADER as IDEMPOTENCY_HEADER
 from config.idempotency import idempotent
+from config.pagination import PAGE_PARAMETERS
 from config.permissions import HasApiKey, IsStaff, IsUser, is_api_key_request
 from config.schema import error_responses
 from credits import messages, selectors, services
@@ -33,12 +34,6 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 PHONE_PARAMETER = OpenApiParameter("phone_number", OpenApiTypes.STR, OpenApiParameter.PATH,
                                    description="Any common format; normalized to E.164.")
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
-    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False,
-                     description=f"1 to {selectors.PAGE_SIZE_MAX} (default {selectors.PAGE_SIZE_DEFAULT})."),
-]
-
 
 def _ledger_key(request, scope: str) -> str | None:
     """The HTTP Idempotency-Key also keys the ledger row, so the effect stays single even after the

@@ -1,9 +1,8 @@
 """Orders, refunds and webhook events: read-only; actions go through the services."""
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.template.response import TemplateResponse
 
+from config.admin_actions import action_form_response
 from config.errors import ServiceError
 from payments import services
 from payments.forms import RefundForm
@@ -79,14 +78,14 @@ class PaymentOrderAdmin(_ReadOnlyAdmin):
                 self.message_user(request, f"{order.gateway_order_id}: refunded {refund.amount_paise} paise "
                                            f"as {refund.gateway_refund_id}{note}", messages.SUCCESS)
             return None
-        return TemplateResponse(request, "admin/payments/paymentorder/refund.html", {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Refund orders",
-            "form": form,
-            "orders": orders,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        })
+        return action_form_response(
+            self, request, action="refund", title="Refund orders",
+            intro="Refund these orders through their gateway. What was bought is taken back: credits "
+                  "in proportion to the money refunded (as far as the wallet allows; the rest is "
+                  "recorded as a shortfall), a fully refunded token plan returns the user to basic.",
+            objects=orders, form=form, submit_label="Refund",
+            describe=lambda order: f"{order} — {order.user} — refundable {order.refundable_paise} paise",
+        )
 
     @admin.action(description="Ask the gateway (reconcile)", permissions=["reconcile"])
     def reconcile(self, request, queryset):

@@ -7,7 +7,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import StrictIntegerField, StrictSerializer
+from config.pagination import page_serializer
 from payments.models import PaymentOrder, Refund
+from subscriptions.serializers import TokenSetPlanResultSerializer
 
 CHECKOUT_ID_MAX = 64
 
@@ -76,11 +78,6 @@ class RefundInput(StrictSerializer):
     reason = serializers.CharField(max_length=500)
 
 
-class OrdersPageInput(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, default=1)
-    page_size = serializers.IntegerField(min_value=1, max_value=100, default=20)
-
-
 # --- outputs ---------------------------------------------------------------------------------
 
 class PackageOut(serializers.Serializer):
@@ -110,13 +107,8 @@ class PackageOrderCreatedOut(serializers.Serializer):
     package = PackageOut()
 
 
-class PlanVerifiedOut(serializers.Serializer):
-    status = serializers.CharField()
-    message = serializers.CharField()
-    plan = serializers.CharField()
-    token_quota = serializers.IntegerField()
-    token_used = serializers.IntegerField()
-    remaining = serializers.IntegerField()
+# A paid plan answers exactly like set-plan (seed 000).
+PlanVerifiedOut = TokenSetPlanResultSerializer
 
 
 class PackageVerifiedOut(serializers.Serializer):
@@ -180,12 +172,7 @@ class OrderDetailOut(OrderOut):
                   "fulfilled_via", "fulfilment_result", "failure_reason", "refunds"]
 
 
-class OrdersPageOut(serializers.Serializer):
-    results = OrderOut(many=True)
-    count = serializers.IntegerField()
-    page = serializers.IntegerField()
-    page_size = serializers.IntegerField()
-    total_pages = serializers.IntegerField()
+OrdersPageOut = page_serializer("PaymentOrdersPage", OrderOut)
 
 
 class RefundResultOut(serializers.Serializer):

@@ -5,7 +5,6 @@ envelope), a body with `package_id`/`phone_number` is seed 003 (status envelope)
 chosen from the body before authentication, so every error — 401 included — renders in it.
 """
 
-import math
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
@@ -29,6 +28,7 @@ from config.api import SuccessAPIView, envelope_serializer
 from config.envelopes import flat_response, status_response, success_response
 from config.errors import Forbidden, InvalidInput
 from config.idempotency import idempotent
+from config.pagination import PAGE_PARAMETERS, page_params, paginate
 from config.permissions import HasApiKey, IsStaff, IsUser, is_api_key_request
 from config.schema import error_responses
 from payments import selectors, services
@@ -280,21 +280,16 @@ class OrdersView(SuccessAPIView):
     permission_classes = [IsUser]
 
     @extend_schema(
-        tags=TAGS, parameters=[s.OrdersPageInput],
+        tags=TAGS, parameters=PAGE_PARAMETERS,
         responses={200: envelope_serializer("PaymentOrdersPageEnvelope", s.OrdersPageOut,
                                             envelope=envelopes.SUCCESS),
                    **error_responses(envelopes.SUCCESS, 400, 401)},
     )
     def get(self, request):
-        params = s.OrdersPageInput(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        page, size = params.validated_data["page"], params.validated_data["page_size"]
-        orders = selectors.orders_for_user(user=request.user)
-        count = orders.count()
-        items = orders[(page - 1) * size: page * size]
-        return success_response({"results": s.OrderOut(items, many=True).data, "count": count,
-                                 "page": page, "page_size": size,
-                                 "total_pages": math.ceil(count / size) if count else 0})
+        page, page_size = page_params(request.query_params)
+        result = paginate(selectors.orders_for_user(user=request.user), page=page, page_size=page_size)
+        result["results"] = s.OrderOut(result["results"], many=True).data
+        return success_response(result)
 
 
 class StaffOrderView(SuccessAPIView):

@@ -1,9 +1,8 @@
 """Staff view of users' subscriptions and usage counters. Every change goes through the services."""
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.template.response import TemplateResponse
 
+from config.admin_actions import action_form_response
 from config.errors import ServiceError
 from subscriptions.forms import TokenPlanChangeForm
 from subscriptions.models import Subscription, SubscriptionEvent, UsageCounter
@@ -107,11 +106,9 @@ class SubscriptionAdmin(admin.ModelAdmin):
                                            f"({change.token_used}/{change.token_quota})",
                                   messages.SUCCESS)
             return None
-        return TemplateResponse(request, "admin/subscriptions/subscription/change_plan.html", {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Change token plan",
-            "form": form,
-            "subscriptions": subscriptions,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        })
+        return action_form_response(
+            self, request, action="change_plan", title="Change token plan",
+            intro="Change the token plan of these users (seed 001 rules: upgrade carries over the "
+                  "unused quota, downgrade keeps usage unless reset). Staff are not asked for payment.",
+            objects=subscriptions, form=form, submit_label="Change plan",
+        )
