@@ -3,11 +3,12 @@
 import hmac
 from datetime import timedelta
 
+from django.db import connections, router
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from tenants.keys import key_hash, key_prefix
-from tenants.models import ApiKey
+from tenants.models import ApiKey, Tenant
 
 # Writing last_used_at on every call would add a write to the hot path; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -50,11 +51,51 @@ def _raw_key_from_request(request) -> str | None:
     return None
 
 
+def _api_key_columns(model) -> list[str]:
+    return [field.column for field in model._meta.concrete_fields]
+
+
+_KEY_COLUMNS = _api_key_columns(ApiKey)
+_TENANT_COLUMNS = _api_key_columns(Tenant)
+# Every bot call starts here, so the statement is written once instead of compiled by the ORM
+# per request (that compilation cost more than the query itself).
+_LOOKUP_SQL = (
+    "SELECT " + ", ".join([f"k.{c}" for c in _KEY_COLUMNS] + [f"t.{c}" for c in _TENANT_COLUMNS])
+    + f" FROM {ApiKey._meta.db_table} k JOIN {Tenant._meta.db_table} t ON t.id = k.tenant_id"
+    + " WHERE k.prefix = %s"
+)
+
+
+def _instance(model, connection, values):
+    """A model instance from raw column values, converted as the ORM's compiler would (backend
+    converters such as SQLite's aware datetimes, then the field's own, such as JSON)."""
+    fields = model._meta.concrete_fields
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        column = field.get_col(model._meta.db_table)
+        for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+            value = converter(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def _api_key_by_prefix(prefix: str) -> ApiKey | None:
+    connection = connections[router.db_for_read(ApiKey)]
+    with connection.cursor() as cursor:
+        cursor.execute(_LOOKUP_SQL, [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    api_key = _instance(ApiKey, connection, row[:len(_KEY_COLUMNS)])
+    api_key.tenant = _instance(Tenant, connection, row[len(_KEY_COLUMNS):])
+    return api_key
+
+
 def api_key_lookup(raw_key: str) -> ApiKey:
     prefix = key_prefix(raw_key)
     if prefix is None:
         raise exceptions.AuthenticationFailed("Invalid API key.")
-    api_key = ApiKey.objects.select_related("tenant").filter(prefix=prefix).first()
+    api_key = _api_key_by_prefix(prefix)
     if api_key is None or not hmac.compare_digest(api_key.key_hash, key_hash(raw_key)):
         raise exceptions.AuthenticationFailed("Invalid API key.")
     if api_key.is_revoked:
