@@ -1,5 +1,6 @@
 """API-key authentication for bots and tenant services (seed 003's `x-bot-secret`, seed 004)."""
 
+import functools
 import hmac
 from datetime import timedelta
 
@@ -66,17 +67,27 @@ _LOOKUP_SQL = (
 )
 
 
-def _instance(model, connection, values):
-    """A model instance from raw column values, converted as the ORM's compiler would (backend
-    converters such as SQLite's aware datetimes, then the field's own, such as JSON)."""
-    fields = model._meta.concrete_fields
-    converted = []
-    for field, value in zip(fields, values, strict=True):
+@functools.cache
+def _converters(model, vendor: str, alias: str):
+    """Per field: the converters the ORM's compiler would apply (backend ones such as SQLite's
+    aware datetimes, then the field's own such as JSON). Computed once per model and database."""
+    connection = connections[alias]
+    per_field = []
+    for field in model._meta.concrete_fields:
         column = field.get_col(model._meta.db_table)
-        for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+        per_field.append((column, connection.ops.get_db_converters(column)
+                          + column.get_db_converters(connection)))
+    return per_field
+
+
+def _instance(model, connection, values):
+    converted = []
+    for (column, converters), value in zip(_converters(model, connection.vendor, connection.alias),
+                                           values, strict=True):
+        for converter in converters:
             value = converter(value, column, connection)
         converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], converted)
 
 
 def _api_key_by_prefix(prefix: str) -> ApiKey | None:
