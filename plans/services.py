@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 
-from config.errors import Conflict, InvalidInput
+from config.errors import Conflict, InvalidInput, NotFound
 from plans.models import AddOn, CreditPackage, RatePlan
 
 RATE_PLAN_FIELDS = (
@@ -134,6 +134,19 @@ def addons_clean(addons) -> list[dict]:
     return clean
 
 
+_NOT_FOUND = {RatePlan: ("Rate plan not found.", "plan_not_found"),
+              CreditPackage: ("Credit package not found.", "package_not_found")}
+
+
+def _lock(instance: models.Model) -> models.Model:
+    """The row again, locked; gone meanwhile (a concurrent delete) → 404, not a crash."""
+    locked = type(instance).objects.select_for_update().filter(pk=instance.pk).first()
+    if locked is None:
+        message, code = _NOT_FOUND[type(instance)]
+        raise NotFound(message, code=code)
+    return locked
+
+
 def _save(instance: models.Model, *, conflict_field: str, message: str) -> None:
     try:
         with transaction.atomic():
@@ -197,7 +210,7 @@ def rate_plan_update(*, plan: RatePlan, addons: list[dict] | None = None, **chan
         if changes.pop("product") != plan.product:
             raise _bad("product", "The product of a plan cannot be changed.", code="product_immutable")
     values = rate_plan_fields_clean(changes)
-    plan = RatePlan.objects.select_for_update().get(pk=plan.pk)
+    plan = _lock(plan)
     for field, value in values.items():
         setattr(plan, field, value)
     if values:
@@ -234,7 +247,7 @@ def rate_plan_activate(*, plan: RatePlan) -> RatePlan:
 def rate_plan_delete(*, plan: RatePlan) -> bool:
     """Delete a plan nobody refers to (True). Once anything refers to it (a subscription, an
     order, ...) it is deactivated instead (False): history keeps pointing at a real plan."""
-    plan = RatePlan.objects.select_for_update().get(pk=plan.pk)
+    plan = _lock(plan)
     return _delete_or_deactivate(plan, ignore=(AddOn,))
 
 
@@ -278,7 +291,7 @@ def credit_package_create(*, name: str, price_paise: int, credits: int, **fields
 @transaction.atomic
 def credit_package_update(*, package: CreditPackage, **changes) -> CreditPackage:
     values = credit_package_fields_clean(changes)
-    package = CreditPackage.objects.select_for_update().get(pk=package.pk)
+    package = _lock(package)
     for field, value in values.items():
         setattr(package, field, value)
     if values:
@@ -294,5 +307,5 @@ def credit_package_deactivate(*, package: CreditPackage) -> CreditPackage:
 @transaction.atomic
 def credit_package_delete(*, package: CreditPackage) -> bool:
     """Delete an unused package (True); once orders refer to it, deactivate it (False)."""
-    package = CreditPackage.objects.select_for_update().get(pk=package.pk)
+    package = _lock(package)
     return _delete_or_deactivate(package)

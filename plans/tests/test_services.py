@@ -183,3 +183,18 @@ def test_credit_package_delete(reference_model_for):
     assert services.credit_package_delete(package=used) is False
     used.refresh_from_db()
     assert used.is_active is False
+
+
+def test_update_and_delete_of_a_plan_deleted_meanwhile_is_not_found(db):
+    """A PUT or DELETE that loaded the plan just before another request deleted it gets 404."""
+    from config.errors import NotFound
+    from plans.models import RatePlan
+    from plans.services import rate_plan_create, rate_plan_delete, rate_plan_update
+
+    plan = rate_plan_create(product="telephony", code="GONE", name="Gone", monthly_price_paise=100)
+    stale = RatePlan.objects.get(pk=plan.pk)
+    RatePlan.objects.filter(pk=plan.pk).delete()
+    with pytest.raises(NotFound):
+        rate_plan_update(plan=stale, name="Still here?")
+    with pytest.raises(NotFound):
+        rate_plan_delete(plan=stale)
