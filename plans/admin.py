@@ -167,7 +167,12 @@ class RatePlanAdmin(admin.ModelAdmin):
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request, obj):
-        if not services.rate_plan_delete(plan=obj):
+        try:
+            deleted = services.rate_plan_delete(plan=obj)
+        except ServiceError as exc:
+            messages.error(request, f"{obj}: {exc.message}")
+            return
+        if not deleted:
             messages.warning(request, f"{obj} is in use; it was deactivated instead of deleted.")
 
     def delete_queryset(self, request, queryset):
@@ -182,9 +187,14 @@ class RatePlanAdmin(admin.ModelAdmin):
 
     @admin.action(description="Deactivate selected plans")
     def deactivate(self, request, queryset):
+        done = 0
         for plan in queryset:
-            services.rate_plan_deactivate(plan=plan)
-        self.message_user(request, f"{queryset.count()} plan(s) deactivated.")
+            try:
+                services.rate_plan_deactivate(plan=plan)
+                done += 1
+            except ServiceError as exc:
+                self.message_user(request, f"{plan}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"{done} plan(s) deactivated.")
 
 
 _PACKAGE_FORM_FIELDS = ["name", "credits", "is_active", "sort_order"]

@@ -187,6 +187,22 @@ def _delete_or_deactivate(instance: models.Model, *, ignore=()) -> bool:
 
 # Rate plans ---------------------------------------------------------------------------------
 
+# The plan every token user falls back to (first use, expiry, refund): it must always exist,
+# active and under this code.
+FALLBACK_PLANS = {(RatePlan.Product.TOKENS, "basic")}
+
+
+def _fallback_guard(plan: RatePlan, *, deleting: bool = False, values: dict | None = None) -> None:
+    if (plan.product, plan.code) not in FALLBACK_PLANS:
+        return
+    values = values or {}
+    if deleting or values.get("is_active") is False or values.get("code", plan.code) != plan.code:
+        raise InvalidInput(
+            f"The {plan.product} plan {plan.code!r} is the fallback plan; it cannot be deleted, "
+            "deactivated or renamed.", code="plan_protected", fields={"plan_code": ["Protected."]},
+        )
+
+
 @transaction.atomic
 def rate_plan_create(*, product: str, code: str, name: str, monthly_price_paise: int,
                      addons: list[dict] | None = None, **fields) -> RatePlan:
@@ -211,6 +227,7 @@ def rate_plan_update(*, plan: RatePlan, addons: list[dict] | None = None, **chan
             raise _bad("product", "The product of a plan cannot be changed.", code="product_immutable")
     values = rate_plan_fields_clean(changes)
     plan = _lock(plan)
+    _fallback_guard(plan, values=values)
     for field, value in values.items():
         setattr(plan, field, value)
     if values:
@@ -248,6 +265,7 @@ def rate_plan_delete(*, plan: RatePlan) -> bool:
     """Delete a plan nobody refers to (True). Once anything refers to it (a subscription, an
     order, ...) it is deactivated instead (False): history keeps pointing at a real plan."""
     plan = _lock(plan)
+    _fallback_guard(plan, deleting=True)
     return _delete_or_deactivate(plan, ignore=(AddOn,))
 
 

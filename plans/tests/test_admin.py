@@ -150,3 +150,20 @@ def test_credit_package_admin(admin_client, calls):
                                                         "sort_order": "0"})
     assert response.status_code == 200 and not CreditPackage.objects.filter(name="Free").exists()
     assert calls == ["credit_package_create", "credit_package_update"]
+
+
+def test_admin_cannot_deactivate_or_delete_the_basic_token_plan(admin_client):
+    from django.urls import reverse
+
+    from plans.models import RatePlan
+
+    basic = RatePlan.objects.get(product="tokens", code="basic")
+    url = reverse("admin:plans_rateplan_changelist")
+    response = admin_client.post(url, {"action": "deactivate", "_selected_action": [basic.pk]}, follow=True)
+    assert response.status_code == 200
+    assert "fallback plan" in response.content.decode()
+    response = admin_client.post(reverse("admin:plans_rateplan_delete", args=[basic.pk]), {"post": "yes"},
+                                 follow=True)
+    assert response.status_code == 200
+    basic.refresh_from_db()
+    assert basic.is_active

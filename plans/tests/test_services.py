@@ -198,3 +198,33 @@ def test_update_and_delete_of_a_plan_deleted_meanwhile_is_not_found(db):
         rate_plan_update(plan=stale, name="Still here?")
     with pytest.raises(NotFound):
         rate_plan_delete(plan=stale)
+
+
+@pytest.mark.parametrize("change", [{"is_active": False}, {"code": "free"}, {"delete": True}])
+def test_the_basic_token_plan_cannot_be_removed(db, change):
+    """Every token user falls back to basic; staff cannot delete, deactivate or rename it."""
+    from config.errors import InvalidInput
+    from plans.models import RatePlan
+    from plans.services import rate_plan_delete, rate_plan_update
+
+    basic = RatePlan.objects.get(product="tokens", code="basic")
+    with pytest.raises(InvalidInput) as raised:
+        if change.get("delete"):
+            rate_plan_delete(plan=basic)
+        else:
+            rate_plan_update(plan=basic, **change)
+    assert raised.value.code == "plan_protected"
+    basic.refresh_from_db()
+    assert basic.is_active and basic.code == "basic"
+    # Other changes to it (its price list, its features) are still allowed.
+    assert rate_plan_update(plan=basic, name="Basic (free)").name == "Basic (free)"
+
+
+def test_deleting_basic_through_the_api_is_refused(staff_client):
+    from plans.models import RatePlan
+
+    basic = RatePlan.objects.get(product="tokens", code="basic")
+    response = staff_client.delete(f"/api/rate-plans/{basic.pk}")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "plan_protected"
+    assert RatePlan.objects.filter(pk=basic.pk, is_active=True).exists()
