@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts.forms import UserChangeForm, UserCreationForm
 from accounts.models import User
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
     ordering = ["-created_at"]
     list_display = ["id", "email", "phone", "name", "tenant", "is_staff", "is_active", "created_at"]
     list_filter = ["is_staff", "is_superuser", "is_active", "tenant", "is_whatsapp_verified"]

@@ -65,7 +65,7 @@ class JWTAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         parts = header.split()
-        if parts[0].lower() != self.keyword.lower().encode():
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Invalid Authorization header.")

@@ -22,7 +22,7 @@ def _positive_int(params, name: str, default: int, maximum: int) -> int:
     raw = params.get(name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw[:12]) <= maximum:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not 1 <= int(raw) <= maximum:
         raise InvalidInput(f"{name} must be a whole number from 1 to {maximum}.", code="invalid_query",
                            fields={name: ["Invalid."]})
     return int(raw)

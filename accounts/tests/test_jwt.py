@@ -87,3 +87,10 @@ def test_user_of_suspended_tenant_is_refused(tenant):
     assert me(token).status_code == 200
     tenant_set_status(tenant=tenant, status="suspended")
     assert me(token).status_code == 403
+
+
+@pytest.mark.parametrize("header", [" ", "Bearer", "Bearer a b", "Token abc"])
+def test_odd_authorization_headers_are_401_not_500(header):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+    assert client.get("/api/auth/me").status_code == 401
