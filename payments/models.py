@@ -60,6 +60,9 @@ class PaymentOrder(models.Model):
                                      help_text="verify, webhook, reconcile or admin")
     # The answer verify gives, stored so a replayed verify answers the same.
     fulfilment_result = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    # What delivery did for a token plan (upgrade, same_tier renewal, top_up): a refund takes
+    # back exactly that.
+    fulfilment_action = models.CharField(max_length=20, blank=True, default="")
     failed_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.CharField(max_length=255, blank=True, default="")
 

@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 # The largest single consumption accepted (a guard against typos and overflow, not a quota).
 CONSUME_MAX = 10_000_000
 
-UPGRADE, SAME_TIER, DOWNGRADE = "upgrade", "same_tier", "downgrade"
+UPGRADE, SAME_TIER, DOWNGRADE, TOP_UP = "upgrade", "same_tier", "downgrade", "top_up"
 
 
 class QuotaExceeded(PaymentRequired):
@@ -211,7 +211,8 @@ def token_usage_get(*, user) -> dict:
 # --- plan changes --------------------------------------------------------------------------
 
 def _plan_change(*, user, target: RatePlan, reset_used: bool, actor, reason: str,
-                 paid_upgrade_allowed: bool, extend_period: bool) -> TokenPlanChange:
+                 paid_upgrade_allowed: bool, extend_period: bool,
+                 never_downgrade: bool = False) -> TokenPlanChange:
     now = clock.now()
     subscription, counter = _lock_state(user_id=user.pk, now=now, actor=actor)
     current = subscription.plan
@@ -237,6 +238,13 @@ def _plan_change(*, user, target: RatePlan, reset_used: bool, actor, reason: str
             start = max(subscription.current_period_end or now, now)
             subscription.current_period_end = start + timedelta(days=target.duration_days)
         message = "plan confirmed"
+    elif never_downgrade:
+        # A lower plan paid for while a higher one runs (an older checkout completed late):
+        # the higher plan stays and the tokens paid for are added to this month's quota.
+        action = TOP_UP
+        counter.quota += target.token_allowance
+        message = f"{target.code} tokens added to {current.code}"
+        target = current
     else:
         action = DOWNGRADE
         counter.quota = target.token_allowance
@@ -278,6 +286,56 @@ def token_plan_change(*, user, plan_code: str, reset_used: bool = False, actor=N
     return _plan_change(user=user, target=target, reset_used=reset_used, actor=actor,
                         reason=reason, paid_upgrade_allowed=paid_upgrade_allowed,
                         extend_period=extend_period)
+
+
+@transaction.atomic
+def token_plan_purchase(*, user, plan: RatePlan, actor=None, reason: str = "") -> TokenPlanChange:
+    """Deliver a paid token plan (payments' fulfilment). What was paid for is delivered whatever
+    happened since the order was made: the plan need not still be on sale; a higher plan is an
+    upgrade with carry-over, the same plan a renewal (one more duration), and a lower plan never
+    downgrades (its tokens are added to this month's quota instead)."""
+    if plan.product != TOKENS:
+        raise InvalidInput("invalid plan", code="invalid_plan")
+    return _plan_change(user=user, target=plan, reset_used=False, actor=actor, reason=reason,
+                        paid_upgrade_allowed=True, extend_period=True, never_downgrade=True)
+
+
+@transaction.atomic
+def token_purchase_reverse(*, user, plan: RatePlan, action: str, actor=None,
+                           reason: str = "") -> TokenPlanChange | None:
+    """Take back what one paid token-plan purchase delivered (its full refund).
+
+    A top-up loses its tokens from this month's quota. An upgrade or renewal of the plan still
+    in force loses its duration from the end; with no paid time left the user returns to basic.
+    A plan no longer in force (the user has moved to another plan since) leaves nothing to take
+    back: None.
+    """
+    now = clock.now()
+    subscription, counter = _lock_state(user_id=user.pk, now=now, actor=actor)
+    current = subscription.plan
+    before = {"quota": counter.quota, "plan_end_at": _iso(subscription.current_period_end)}
+    if action == TOP_UP:
+        counter.quota = max(counter.quota - plan.token_allowance, 0)
+        counter.save(update_fields=["quota", "updated_at"])
+        message = f"{plan.code} tokens removed from {current.code}"
+    elif current.pk != plan.pk:
+        return None
+    else:
+        end = subscription.current_period_end
+        shortened = end - timedelta(days=plan.duration_days) if end and plan.duration_days else None
+        if shortened is None or shortened <= now:
+            return _plan_change(user=user, target=token_basic_plan(), reset_used=False, actor=actor,
+                                reason=reason, paid_upgrade_allowed=True, extend_period=False)
+        subscription.current_period_end = shortened
+        subscription.save(update_fields=["current_period_end", "updated_at"])
+        message = f"{plan.code} shortened by {plan.duration_days} days"
+    _event(subscription, SubscriptionEvent.Kind.PLAN_CHANGED, now=now, from_plan=current.code,
+           to_plan=current.code, actor=actor, reason=reason,
+           data={"action": f"reverse_{action}", "before": before,
+                 "after": {"quota": counter.quota, "plan_end_at": _iso(subscription.current_period_end)}})
+    return TokenPlanChange(action=f"reverse_{action}", message=message, previous_plan=current.code,
+                           plan=current.code, token_quota=counter.quota, token_used=counter.used,
+                           plan_end_at=subscription.current_period_end)
 
 
 @transaction.atomic

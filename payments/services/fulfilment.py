@@ -21,14 +21,15 @@ class InvalidSignature(InvalidInput):
 
 
 def _fulfil_token_plan(order: PaymentOrder, payment_id: str) -> dict:
-    from subscriptions.services import token_plan_change
+    from subscriptions.services import token_plan_purchase
 
-    # Upgrade with carry-over; the same plan bought again extends it by one duration (renewal).
-    change = token_plan_change(
-        user=order.user, plan_code=order.plan.code, extend_period=True,
+    # The plan stored on the order, even if it left the catalog since: upgrade with carry-over,
+    # renewal of the same plan, and never a downgrade (a late, cheaper order tops up instead).
+    change = token_plan_purchase(
+        user=order.user, plan=order.plan,
         reason=f"payment {payment_id} for order {order.gateway_order_id}",
     )
-    return dict(change.as_response())
+    return dict(change.as_response()), change.action
 
 
 def _fulfil_credit_package(order: PaymentOrder, payment_id: str) -> dict:
@@ -42,7 +43,7 @@ def _fulfil_credit_package(order: PaymentOrder, payment_id: str) -> dict:
                   "amount_paise": order.amount_paise},
     )
     return {"payment_id": payment_id, "order_id": order.gateway_order_id,
-            "credits_added": order.credits, "remaining_credits": transaction_row.balance_after}
+            "credits_added": order.credits, "remaining_credits": transaction_row.balance_after}, ""
 
 
 _FULFILLERS = {
@@ -83,15 +84,16 @@ def order_fulfil(*, order_id: int, payment_id: str, source: str,
     fulfiller = _FULFILLERS.get(order.kind)
     if fulfiller is None:
         raise Conflict(f"orders of kind {order.kind} cannot be fulfilled yet", code="kind_not_supported")
-    result = fulfiller(order, payment_id)
+    result, action = fulfiller(order, payment_id)
     now = timezone.now()
     order.status = PaymentOrder.Status.PAID
     order.gateway_payment_id = payment_id
     order.fulfilled_at = now
     order.fulfilled_via = source
     order.fulfilment_result = result
+    order.fulfilment_action = action
     order.save(update_fields=["status", "gateway_payment_id", "fulfilled_at", "fulfilled_via",
-                              "fulfilment_result", "updated_at"])
+                              "fulfilment_result", "fulfilment_action", "updated_at"])
     logger.info("order %s fulfilled via %s (payment %s)", order.gateway_order_id, source, payment_id)
     return order, True
 

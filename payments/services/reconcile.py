@@ -4,6 +4,7 @@ import logging
 from collections import Counter
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from config.errors import BadGateway, Conflict, InvalidInput
@@ -40,10 +41,19 @@ def order_reconcile(*, order_id: int, source: str = "reconcile") -> str:
     return "pending"
 
 
+# A failed order can still be paid (Checkout retried after a failed attempt, a late capture):
+# recently failed orders are asked about too.
+FAILED_ORDERS_WINDOW = timedelta(days=3)
+
+
 def orders_reconcile(*, grace_minutes: int, limit: int | None = None, stdout=None) -> Counter:
-    """Reconcile every order still `created` and older than the grace period, oldest first."""
-    cutoff = timezone.now() - timedelta(minutes=grace_minutes)
-    ids = (PaymentOrder.objects.filter(status=PaymentOrder.Status.CREATED, created_at__lt=cutoff)
+    """Reconcile every order still `created` and older than the grace period, and every order
+    failed within FAILED_ORDERS_WINDOW, oldest first."""
+    now = timezone.now()
+    cutoff = now - timedelta(minutes=grace_minutes)
+    open_orders = Q(status=PaymentOrder.Status.CREATED)
+    recently_failed = Q(status=PaymentOrder.Status.FAILED, created_at__gte=now - FAILED_ORDERS_WINDOW)
+    ids = (PaymentOrder.objects.filter(open_orders | recently_failed, created_at__lt=cutoff)
            .order_by("created_at", "pk").values_list("pk", flat=True))
     if limit:
         ids = ids[:limit]

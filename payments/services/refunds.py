@@ -6,9 +6,10 @@ refunds already claimed — so partial refunds never claim a fraction the custom
 back, and a refund that completes the total claims every remaining credit. Credits are taken as
 far as the wallet allows (`wallet_deduct_up_to`); the rest is recorded as `credits_shortfall`.
 
-Token plans: a full refund (the running total reaching the order amount) returns the user to
-basic, unless a later token-plan purchase of theirs is still paid; a partial refund keeps the
-plan (a goodwill discount).
+Token plans: a full refund (the running total reaching the order amount) takes back exactly
+what that order delivered (`token_purchase_reverse`): its duration comes off the plan's end (back
+to basic when no paid time is left), or a top-up's tokens leave the quota; a partial refund keeps
+the plan (a goodwill discount).
 """
 
 import logging
@@ -60,22 +61,19 @@ def _reverse_token_plan(order: PaymentOrder, refund: Refund, actor) -> None:
     if order.amount_refunded_paise < order.amount_paise:
         refund.reversal = {"plan_reverted": False, "note": "partial refund: plan kept"}
         return
-    later_purchase = (PaymentOrder.objects
-                      .filter(user_id=order.user_id, kind=PaymentOrder.Kind.TOKEN_PLAN,
-                              status__in=[PaymentOrder.Status.PAID, PaymentOrder.Status.PARTIALLY_REFUNDED],
-                              fulfilled_at__gt=order.fulfilled_at)
-                      .exclude(pk=order.pk).exists())
-    if later_purchase:
-        refund.reversal = {"plan_reverted": False, "note": "a later token plan purchase is in force"}
-        return
-    from subscriptions.services import token_plan_revert_to_basic
+    from subscriptions.services import DOWNGRADE, UPGRADE, token_purchase_reverse
 
-    change = token_plan_revert_to_basic(
-        user=order.user, actor=actor,
+    action = order.fulfilment_action or UPGRADE
+    change = token_purchase_reverse(
+        user=order.user, plan=order.plan, action=action, actor=actor,
         reason=f"refund {refund.gateway_refund_id} of order {order.gateway_order_id}",
     )
-    refund.plan_reverted = True
-    refund.reversal = {"plan_reverted": True, "plan": dict(change.as_response())}
+    if change is None:
+        refund.reversal = {"plan_reverted": False, "note": "the plan is no longer in force"}
+        return
+    refund.plan_reverted = change.action == DOWNGRADE  # back to basic
+    refund.reversal = {"plan_reverted": refund.plan_reverted, "action": change.action,
+                       "plan": dict(change.as_response())}
 
 
 _REVERSERS = {

@@ -45,9 +45,41 @@ def test_reconcile_settles_a_paid_order_whose_webhook_was_lost(user, fake_razorp
     assert paid.fulfilled_via == "reconcile" and paid.fulfilment_result["credits_added"] == 100
     assert wallet_get_or_create_for_user(user=user).balance == 100
 
-    # running again changes nothing (paid/failed orders are no longer "created")
-    assert "Reconciled 1 order(s)" in run("reconcile_payments", "--grace-minutes", "15")
+    # running again changes nothing: the paid order is done; the recently failed one is asked
+    # about again (it could still be paid) and stays failed
+    again = run("reconcile_payments", "--grace-minutes", "15")
+    assert "Reconciled 2 order(s)" in again and "unchanged: 1" in again and "pending: 1" in again
     assert wallet_get_or_create_for_user(user=user).balance == 100
+
+
+def test_reconcile_settles_a_failed_order_paid_on_a_later_attempt(client, user, fake_razorpay, package):
+    """A failed attempt (payment.failed) fails the order; a second attempt succeeds but its verify
+    and webhook are lost: reconcile must still deliver what was paid for."""
+    from credits.services import wallet_get_or_create_for_user
+    from payments.tests.conftest import event_body, post_webhook
+
+    order = order_create(user=user, package_id=package.pk)
+    failed = fake_razorpay.pay(order.gateway_order_id, status="failed")
+    body = event_body("payment.failed", payment={"id": failed["razorpay_payment_id"],
+                                                 "order_id": order.gateway_order_id,
+                                                 "status": "failed", "amount": order.amount_paise})
+    assert post_webhook(client, body, event_id="evt_failed").status_code == 200
+    order.refresh_from_db()
+    assert order.status == "failed"
+    fake_razorpay.pay(order.gateway_order_id)  # the retry succeeds; nothing reaches us
+    age(order, 30)
+    assert "fulfilled: 1" in run("reconcile_payments", "--grace-minutes", "15")
+    order.refresh_from_db()
+    assert order.status == "paid" and order.fulfilled_via == "reconcile"
+    assert wallet_get_or_create_for_user(user=user).balance == package.credits
+
+
+def test_reconcile_leaves_old_failed_orders_alone(user, fake_razorpay, package):
+    order = order_create(user=user, package_id=package.pk)
+    PaymentOrder.objects.filter(pk=order.pk).update(
+        status="failed", created_at=timezone.now() - timedelta(days=4))
+    assert "nothing to do" in run("reconcile_payments", "--grace-minutes", "15")
+    assert not fake_razorpay.calls("GET", f"/v1/orders/{order.gateway_order_id}/payments")
 
 
 def test_reconcile_with_the_gateway_down_exits_non_zero_and_changes_nothing(user, fake_razorpay, package):

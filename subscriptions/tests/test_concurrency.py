@@ -16,9 +16,8 @@ from subscriptions import services
 from subscriptions.models import Subscription, UsageCounter
 from subscriptions.tests.factories import token_state
 
-# serialized_rollback: the flush between transactional tests empties the plan catalog that a
-# data migration loaded; this restores it before each test.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# The root conftest puts the plan catalog back after each flush of a transactional test.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_threads(count, target):
