@@ -54,7 +54,9 @@ class PaymentsThrottle(ScopedRateThrottle):
             ident = f"user-{request.user.pk}"
         else:
             ident = self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        # One bucket per endpoint: retrying create-order must never block the verify that
+        # follows a payment the customer already made.
+        return self.cache_format % {"scope": f"{self.scope}-{type(view).__name__}", "ident": ident}
 
 
 class _CheckoutView(APIView):

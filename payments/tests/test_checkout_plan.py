@@ -189,3 +189,15 @@ def test_create_order_is_throttled(auth_client, fake_razorpay, monkeypatch):
     monkeypatch.setattr(PaymentsThrottle, "THROTTLE_RATES", {"payments": "2/min"})
     codes = [create(auth_client, "premium").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_throttled_create_order_does_not_block_verify(auth_client, fake_razorpay, monkeypatch):
+    from payments.views import PaymentsThrottle
+
+    monkeypatch.setattr(PaymentsThrottle, "THROTTLE_RATES", {"payments": "2/min"})
+    order_id = create(auth_client, "premium").json()["order_id"]
+    assert create(auth_client, "premium").status_code == 200
+    assert create(auth_client, "premium").status_code == 429
+    checkout = fake_razorpay.pay(order_id)
+    body = {**verify_body(checkout), "plan": "premium"}
+    assert auth_client.post(VERIFY, body, format="json").status_code == 200
