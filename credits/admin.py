@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from config.admin_actions import action_form_response
 from config.errors import ServiceError
+from credits import messages as credit_messages
 from credits import services
 from credits.models import CreditTransaction, Wallet
 
@@ -84,6 +85,9 @@ class WalletAdmin(admin.ModelAdmin):
                     services.wallet_deduct(wallet=wallet, credits=credits, source="adjustment",
                                            actor=request.user, reason=reason, metadata={"via": "admin"})
                 done += 1
+            except services.InsufficientCredits as exc:
+                failed.append(f"{wallet}: holds {credit_messages.credits_phrase(exc.balance)}; "
+                              f"{exc.requested} requested.")
             except ServiceError as exc:
                 failed.append(f"{wallet}: {exc.message}")
         verb = "granted to" if operation == "grant" else "deducted from"

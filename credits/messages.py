@@ -24,7 +24,7 @@ def deducted_message(balance: int) -> str:
     return f"Image generated successfully. {remaining_sentence(balance)}"
 
 
-def insufficient_message(balance: int, requested: int) -> str:
-    if balance <= 0:
-        return NO_CREDITS_LEFT
-    return f"You have only {credits_phrase(balance)} left and this needs {requested}. {PURCHASE_PROMPT}"
+def insufficient_message() -> str:
+    """Seed 003's 402 for any short balance (none left, or fewer than asked for): the seed's one
+    sentence, word for word; `remaining_credits` in the data tells the bot the balance."""
+    return NO_CREDITS_LEFT

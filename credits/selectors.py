@@ -1,5 +1,7 @@
 """Reads: balances, ledger pages and who may see which user (DESIGN §4.6: not yours → 404)."""
 
+import re
+
 import django_filters
 from django.contrib.auth import get_user_model
 
@@ -8,11 +10,18 @@ from config.errors import InvalidInput, NotFound
 from config.pagination import page_params, paginate
 from config.permissions import is_api_key_request
 from credits.models import CreditTransaction, Wallet
+from tenants.models import Tenant
 
 HISTORY_DEFAULT_LIMIT = 50
 HISTORY_MAX_LIMIT = 200
 
+# `?limit=` longer than this is nonsense (400), not a number to cap.
+HISTORY_LIMIT_MAX_DIGITS = 20
+
 USER_NOT_FOUND = "User not found."
+
+TENANT_SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
+TENANT_SLUG_MAX_LENGTH = Tenant._meta.get_field("slug").max_length
 
 
 def wallet_balance(*, user) -> tuple[int, object]:
@@ -23,23 +32,39 @@ def wallet_balance(*, user) -> tuple[int, object]:
 
 # --- who may see a user (seed 003's /api/users and /api/credits/history, not public here) -------
 
+def _is_staff(request) -> bool:
+    return not is_api_key_request(request) and bool(request.user.is_staff)
+
+
 def _visible_users(request):
-    """The users the caller may look at, or None for staff (everyone)."""
+    """The users the caller may look at: a key its tenant's, staff everyone, a user themself."""
     User = get_user_model()
     if is_api_key_request(request):
         return User.objects.filter(tenant_id=request.auth.tenant_id)
-    user = request.user
-    if user.is_staff:
+    if _is_staff(request):
         return User.objects.all()
-    return User.objects.filter(pk=user.pk)
+    return User.objects.filter(pk=request.user.pk)
+
+
+def parse_tenant_slug(raw: str | None) -> str | None:
+    """`?tenant=`: absent, or a tenant slug (letters, digits, `-`, `_`; at most the column's length).
+    Anything else, the empty string included, is 400, whoever calls."""
+    if raw is None:
+        return None
+    if not (len(raw) <= TENANT_SLUG_MAX_LENGTH and TENANT_SLUG_RE.fullmatch(raw)):
+        raise InvalidInput("tenant must be a tenant slug.", code="invalid_tenant",
+                           fields={"tenant": ["Invalid."]})
+    return raw
 
 
 def user_visible_by_phone(*, request, phone: str, tenant_slug: str | None = None):
     """A user by phone as the caller may see them. Staff may name the tenant (`?tenant=slug`)
-    when one number belongs to customers of several tenants."""
+    when one number belongs to customers of several tenants. An API key or a user already sees
+    one tenant at most, so for them the slug is ignored (once it is well formed)."""
+    tenant_slug = parse_tenant_slug(tenant_slug)
     e164 = phone_normalize(phone)
     users = _visible_users(request).filter(phone=e164)
-    if tenant_slug:
+    if tenant_slug is not None and _is_staff(request):
         users = users.filter(tenant__slug=tenant_slug)
     found = list(users.order_by("pk")[:2])
     if not found:
@@ -62,13 +87,19 @@ def user_visible_by_id(*, request, user_id: str):
 # --- ledger reads -----------------------------------------------------------------------------
 
 def parse_limit(raw, *, default=HISTORY_DEFAULT_LIMIT, cap=HISTORY_MAX_LIMIT) -> int:
-    """`?limit=`: a positive whole number; values above the cap are capped."""
+    """`?limit=`: ASCII digits (leading zeros allowed, at most HISTORY_LIMIT_MAX_DIGITS of them)
+    making a positive number; above the cap it is capped. Anything else is 400. The one parsed
+    value is both checked and used."""
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+    if not (0 < len(raw) <= HISTORY_LIMIT_MAX_DIGITS and raw.isascii() and raw.isdigit()):
         raise InvalidInput("limit must be a positive whole number.", code="invalid_limit",
                            fields={"limit": ["Invalid."]})
-    return min(int(raw[:12]), cap)
+    value = int(raw)
+    if value < 1:
+        raise InvalidInput("limit must be a positive whole number.", code="invalid_limit",
+                           fields={"limit": ["Invalid."]})
+    return min(value, cap)
 
 
 def user_history(*, user, limit: int) -> tuple[list, int]:

@@ -35,9 +35,14 @@ MAX_CREDITS_PER_OPERATION = 10**12
 MAX_REASON_LENGTH = 500
 MAX_REFERENCE_LENGTH = 255
 
+USER_INACTIVE = "User is inactive."
+
 
 class InsufficientCredits(PaymentRequired):
-    """The wallet holds fewer credits than asked for; nothing was deducted."""
+    """The wallet holds fewer credits than asked for; nothing was deducted.
+
+    The default message is seed 003's, whatever the shortfall; `balance` and `requested` stay on
+    the exception for callers that word it their own way (seed 004's endpoints, the admin)."""
 
     code = "insufficient_credits"
 
@@ -45,7 +50,7 @@ class InsufficientCredits(PaymentRequired):
         self.balance = balance
         self.requested = requested
         super().__init__(
-            message or messages.insufficient_message(balance, requested),
+            message or messages.insufficient_message(),
             status_text="INSUFFICIENT_CREDITS",
             extra={"remaining_credits": balance},
         )
@@ -132,7 +137,8 @@ def ledger_move_sql(*, action: str, keyed: bool, by_phone: bool = False) -> str:
     re-checks ``balance >= credits`` on the committed row. Its RETURNING feeds the ledger INSERT,
     so both changes commit together or not at all. With a key, a NOT EXISTS guard makes a replay
     move nothing; the partial unique index stops a concurrent duplicate. `by_phone` finds the
-    wallet through its user's (tenant, phone) in the same statement (the bot's hot path).
+    wallet through its user's (tenant, phone) in the same statement (the bot's hot path), and
+    only an active user's: a deactivated user is never charged.
     """
     wallet_table = Wallet._meta.db_table
     ledger_table = CreditTransaction._meta.db_table
@@ -140,7 +146,8 @@ def ledger_move_sql(*, action: str, keyed: bool, by_phone: bool = False) -> str:
     if by_phone:
         target = (f"UPDATE {wallet_table} w SET balance = w.balance {sign} %(credits)s, updated_at = %(now)s"
                   f" FROM {get_user_model()._meta.db_table} u"
-                  f" WHERE w.user_id = u.id AND u.tenant_id = %(tenant_id)s AND u.phone = %(phone)s")
+                  f" WHERE w.user_id = u.id AND u.tenant_id = %(tenant_id)s AND u.phone = %(phone)s"
+                  f" AND u.is_active")
         wallet_id, balance = "w.id", "w.balance"
     else:
         target = (f"UPDATE {wallet_table} SET balance = balance {sign} %(credits)s, updated_at = %(now)s"
@@ -419,9 +426,10 @@ def wallet_deduct_for_phone(*, phone: str, tenant, credits: int, source: str = S
                             ) -> tuple[CreditTransaction, bool]:
     """Deduct from the wallet of the tenant's user with this phone; (row, user_existed).
 
-    On PostgreSQL the common case (a known user with enough credits) is one statement that finds
-    the wallet by (tenant, phone), deducts and writes the ledger row. Anything else (a new number,
-    a short balance, a replayed key) takes the general path: find or create, then wallet_deduct.
+    On PostgreSQL the common case (a known, active user with enough credits) is one statement that
+    finds the wallet by (tenant, phone), deducts and writes the ledger row. Anything else (a new
+    number, a short balance, a replayed key, a deactivated user) takes the general path, which
+    works out why: find or create (403 `user_inactive` for a deactivated user), then wallet_deduct.
     """
     e164 = phone_normalize(phone)
     _check_credits(credits)
@@ -459,16 +467,25 @@ def wallet_deduct_for_phone(*, phone: str, tenant, credits: int, source: str = S
     return txn, existed
 
 
+def _refuse_inactive(user_is_active: bool) -> None:
+    if not user_is_active:
+        raise Forbidden(USER_INACTIVE, code="user_inactive")
+
+
 def wallet_get_or_create_for_phone(*, phone: str, tenant) -> tuple[Wallet, bool]:
     """The wallet of the tenant's user with this phone (user created if new); (wallet, user_existed).
 
-    The common case is one query: the wallet found through its user's (tenant, phone).
+    The common case is one query: the wallet found through its user's (tenant, phone), with the
+    user's `is_active`. A deactivated user gets no wallet and is not created again: 403.
     """
     e164 = phone_normalize(phone)
     # At most one row ((tenant, phone) is unique): no ORDER BY, which could steer the planner
     # away from the (tenant, phone) index.
-    wallet = next(iter(Wallet.objects.filter(user__tenant=tenant, user__phone=e164)[:1]), None)
+    wallet = next(iter(Wallet.objects.filter(user__tenant=tenant, user__phone=e164)
+                       .annotate(user_is_active=F("user__is_active"))[:1]), None)
     if wallet is not None:
+        _refuse_inactive(wallet.user_is_active)
         return wallet, True
     user, created = user_get_or_create_by_phone(phone=e164, tenant=tenant)
+    _refuse_inactive(user.is_active)
     return wallet_get_or_create_for_user(user=user), not created

@@ -1,5 +1,7 @@
 """Credit endpoints: seed 003 (status envelope), the frontend wallet and seed 004 (success envelope)."""
 
+import hashlib
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import BasePermission
@@ -32,14 +34,40 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
     description="Same key + same body replays the first answer; another body → 409.",
 )
+LEDGER_KEY_MAX_LENGTH = CreditTransaction._meta.get_field("idempotency_key").max_length
+
 PHONE_PARAMETER = OpenApiParameter("phone_number", OpenApiTypes.STR, OpenApiParameter.PATH,
                                    description="Any common format; normalized to E.164.")
 
+
+def _caller(request) -> str:
+    """Who is calling, as `config.idempotency.caller_scope` names them: `key:<api key id>` or
+    `user:<user id>` (every endpoint with a ledger key requires one or the other)."""
+    if is_api_key_request(request):
+        return f"key:{request.auth.pk}"
+    return f"user:{request.user.pk}"
+
+
 def _ledger_key(request, scope: str) -> str | None:
     """The HTTP Idempotency-Key also keys the ledger row, so the effect stays single even after the
-    stored HTTP answer has expired."""
+    stored HTTP answer has expired.
+
+    Ledger keys are unique per wallet, and several callers share a wallet (a tenant's API keys
+    act on the same users and tenant wallet; staff share the master wallet), so the key carries
+    the caller (DESIGN §6: keys are scoped per caller): `bot-deduct:key:7:<key>`. It is never cut:
+    a composed key too long for the column becomes `sha256:<scope>:<caller>:<digest of the whole
+    composed key>`. No plain key starts with `sha256:` (scopes are fixed words), so the two forms
+    never meet and distinct keys stay distinct.
+    """
     key = request.headers.get(IDEMPOTENCY_HEADER)
-    return f"{scope}:{key.strip()}"[:255] if key and key.strip() else None
+    key = key.strip() if key else ""
+    if not key:
+        return None
+    caller = _caller(request)
+    composed = f"{scope}:{caller}:{key}"
+    if len(composed) <= LEDGER_KEY_MAX_LENGTH:
+        return composed
+    return f"sha256:{scope}:{caller}:{hashlib.sha256(composed.encode()).hexdigest()}"
 
 
 def _key_metadata(request, extra: dict | None = None) -> dict:
@@ -60,7 +88,8 @@ class BotCreditsView(_BotView):
     @extend_schema(
         tags=BOT_TAGS, parameters=[PHONE_PARAMETER],
         description="Balance of the tenant's user with this phone number. A number met for the first "
-                    "time becomes a user with the free signup credits (`user_exists: false`).",
+                    "time becomes a user with the free signup credits (`user_exists: false`). A "
+                    "deactivated user is refused (403 \"User is inactive.\"), not shown nor created again.",
         responses={200: envelope_serializer("BotCreditsEnvelope", s.BotCreditsSerializer, envelope=STATUS),
                    **error_responses(STATUS, 400, 401, 403)},
     )
@@ -75,7 +104,8 @@ class BotDeductView(_BotView):
     @extend_schema(
         tags=BOT_TAGS, request=s.BotDeductSerializer, parameters=[IDEMPOTENCY_PARAMETER],
         description="Deduct credits (default 1) after a generation. Short balance → 402 "
-                    "`INSUFFICIENT_CREDITS`, nothing deducted.",
+                    "`INSUFFICIENT_CREDITS`, nothing deducted. A deactivated user → 403 "
+                    "\"User is inactive.\", nothing deducted.",
         responses={200: envelope_serializer("BotDeductEnvelope", s.BotDeductResultSerializer,
                                             envelope=STATUS),
                    402: envelope_serializer("BotInsufficientEnvelope", s.RemainingCreditsSerializer,
@@ -120,11 +150,22 @@ class _UserReadView(StatusAPIView):
 
 
 class UserProfileView(_UserReadView):
+    """A user by phone number.
+
+    `?tenant=<slug>` matters to staff only, who see every tenant's users: it picks the tenant
+    when several tenants have a user with this number. An API key (its own tenant) and a user
+    (themself) are already scoped, so for them a well-formed slug is ignored. A malformed value
+    (not a slug, empty, too long, NUL ...) is 400 for every caller.
+    """
+
     @extend_schema(
         tags=BOT_TAGS,
         parameters=[PHONE_PARAMETER, OpenApiParameter(
             "tenant", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
-            description="Staff only: the tenant's slug when several tenants have this number.")],
+            pattern=f"^{selectors.TENANT_SLUG_RE.pattern}$",
+            description="Staff only: the tenant's slug when several tenants have this number. "
+                        f"At most {selectors.TENANT_SLUG_MAX_LENGTH} characters. Ignored for API keys "
+                        "and users; a malformed slug is 400 for everyone.")],
         description="Callers: an API key of the user's tenant, staff, or the user themself. Anyone "
                     "else gets 404.",
         responses={200: envelope_serializer("UserProfileEnvelope", s.UserProfileSerializer,
@@ -146,7 +187,9 @@ class CreditHistoryView(_UserReadView):
         parameters=[
             OpenApiParameter("user_id", OpenApiTypes.STR, OpenApiParameter.PATH),
             OpenApiParameter("limit", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False,
-                             description=f"Default {selectors.HISTORY_DEFAULT_LIMIT}, capped at "
+                             description=f"A positive whole number (digits only, at most "
+                                         f"{selectors.HISTORY_LIMIT_MAX_DIGITS}). Default "
+                                         f"{selectors.HISTORY_DEFAULT_LIMIT}, capped at "
                                          f"{selectors.HISTORY_MAX_LIMIT}."),
         ],
         description="Newest first. `total` counts all of the user's transactions.",
