@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from config.errors import Conflict, InvalidInput
 from config.models import IdempotencyRecord
+from config.permissions import is_api_key_request
 from config.renderers import JSONRenderer
 
 HEADER = "Idempotency-Key"
@@ -23,9 +24,7 @@ RETENTION = timedelta(hours=24)
 
 
 def caller_scope(request) -> str:
-    from tenants.models import ApiKey
-
-    if isinstance(request.auth, ApiKey):
+    if is_api_key_request(request):
         who = f"key:{request.auth.pk}"
     elif request.user and request.user.is_authenticated:
         who = f"user:{request.user.pk}"

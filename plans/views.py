@@ -3,7 +3,6 @@
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 
-from accounts.authentication import JWTAuthentication
 from config import envelopes
 from config.api import SuccessAPIView, envelope_serializer
 from config.envelopes import success_response
@@ -63,7 +62,6 @@ class _PublicView(SuccessAPIView):
 
 
 class _StaffView(SuccessAPIView):
-    authentication_classes = [JWTAuthentication]
     permission_classes = [IsStaff]
 
 

@@ -36,6 +36,9 @@ class Tenant(models.Model):
 class ApiKey(models.Model):
     """A tenant's service key. Only a SHA-256 of the key is stored; the key is shown once."""
 
+    # What config.permissions checks on `request.auth`: config may not import this class.
+    is_api_key = True
+
     class Scope(models.TextChoices):
         BOT = "bot", "Bot (read and deduct credits)"
         TOKENS = "tokens", "Tokens (consume quotas)"

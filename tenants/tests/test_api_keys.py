@@ -1,7 +1,9 @@
 import hashlib
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
@@ -98,9 +100,18 @@ def test_create_api_key_command_prints_key_once(tenant, capsys):
 def test_seed_demo_is_idempotent(capsys):
     call_command("seed_demo")
     call_command("seed_demo")
-    from accounts.models import User
     from tenants.models import Tenant
 
+    User = get_user_model()
     assert User.objects.filter(is_superuser=True).count() == 1
     assert Tenant.objects.filter(slug="demo").count() == 1
     assert ApiKey.objects.filter(tenant__slug="demo", name="demo-bot").count() == 1
+
+
+def test_api_key_admin_never_shows_the_hash(admin_client, api_key):
+    # admin_client: pytest-django's client logged in as a superuser.
+    url = reverse("admin:tenants_apikey_change", args=[api_key[0].pk])
+    page = admin_client.get(url).content.decode()
+    assert api_key[0].key_hash not in page
+    assert api_key[1] not in page
+
