@@ -1,4 +1,5 @@
 # Two commands: `make run` (SQLite, sandbox gateway, demo data) and `make test` (PostgreSQL).
+# `make test-sqlite` runs the same suite on a throwaway SQLite file (tests marked postgres_only skip).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kosh
 
-.PHONY: run test install install-dev lint migrate clean
+.PHONY: run test test-sqlite lint-imports install install-dev lint migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,16 +29,27 @@ run: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# Tests run on PostgreSQL (row locks, conditional updates); secrets here are test-only values.
-test: install-dev
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
-	SECRET_KEY=$${SECRET_KEY:-kosh-test-secret-key-not-for-production-7f3a9c1e5b2d4086} \
+# Secrets here are test-only values.
+TEST_ENV = SECRET_KEY=$${SECRET_KEY:-kosh-test-secret-key-not-for-production-7f3a9c1e5b2d4086} \
 	JWT_SECRET=$${JWT_SECRET:-kosh-test-jwt-secret-not-for-production-2b8e6d4f0a1c3957} \
-	SECURE_SSL_REDIRECT=false DEBUG=false \
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	SECURE_SSL_REDIRECT=false DEBUG=false
+
+# Apps import only lower layers (DESIGN §2); the contract is in .importlinter.
+lint-imports: install-dev
+	$(BIN)/lint-imports --no-logo
+
+# Tests run on PostgreSQL (row locks, conditional updates).
+test: lint-imports
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The same suite on SQLite (what `make run` uses), in a throwaway directory removed afterwards.
+test-sqlite: lint-imports
+	dir=$$(mktemp -d) && status=0 && \
+	DATABASE_URL=sqlite:///$$dir/kosh.sqlite3 $(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
+	rm -rf "$$dir"; exit $$status
 
 lint: install-dev
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache db.sqlite3 staticfiles
+	rm -rf $(VENV) .pytest_cache .import_linter_cache db.sqlite3 staticfiles

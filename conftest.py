@@ -2,7 +2,18 @@
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from rest_framework.test import APIClient
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.postgres_only` tests skip on any other database (`make test-sqlite`)."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

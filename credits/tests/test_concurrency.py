@@ -18,7 +18,7 @@ from tenants.tests.factories import TenantFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
+    pytest.mark.postgres_only,
 ]
 
 # Each thread holds its own connection; PostgreSQL allows 100 by default and other test runs

@@ -83,7 +83,7 @@ def test_ledger_rows_cannot_be_changed_or_deleted_through_the_orm():
     assert CreditTransaction.objects.get(pk=row.pk).credits == 5
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only")
+@pytest.mark.postgres_only  # the trigger exists on PostgreSQL only
 @pytest.mark.parametrize("sql", [
     "UPDATE credits_credittransaction SET credits = 500 WHERE id = %s",
     "DELETE FROM credits_credittransaction WHERE id = %s",

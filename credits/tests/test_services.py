@@ -12,7 +12,6 @@ from credits.tests.factories import TenantWalletFactory, UserWalletFactory, fund
 from tenants.tests.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL path")
 
 
 def balance(wallet) -> int:
@@ -93,7 +92,7 @@ def test_idempotent_deduct_replays_even_when_the_balance_is_now_short():
     assert CreditTransaction.objects.filter(wallet=wallet, action="debit").count() == 1
 
 
-@postgres_only
+@pytest.mark.postgres_only
 def test_deduct_is_at_most_two_round_trips_and_never_reads_before_writing():
     wallet = funded_wallet(5)
     with CaptureQueriesContext(connection) as ok:
@@ -234,7 +233,7 @@ def test_deduct_for_phone_known_new_short_and_replayed(tenant):
     assert Wallet.objects.get(user=theirs).balance == 8 and Wallet.objects.get(user=user).balance == 0
 
 
-@postgres_only
+@pytest.mark.postgres_only
 def test_deduct_for_a_known_phone_is_one_statement(tenant):
     from credits.tests.factories import phone_user
 

@@ -197,6 +197,7 @@ def test_staff_order_detail(staff_client, auth_client, user, fake_razorpay, pack
     assert PaymentOrder.objects.get(pk=order.pk).status == "partially_refunded"
 
 
+@pytest.mark.postgres_only  # real threads need PostgreSQL row locks
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_refunding_at_once_cannot_over_refund(fake_razorpay, package, client_for):
     import threading

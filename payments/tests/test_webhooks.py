@@ -233,6 +233,7 @@ def _race_verify_and_webhook(fake, user, verify_client, event_id):
     return order, results
 
 
+@pytest.mark.postgres_only  # real threads need PostgreSQL row locks
 @pytest.mark.django_db(transaction=True)
 def test_verify_and_webhook_racing_fulfil_once(fake_razorpay, client_for):
     from accounts.tests.factories import UserFactory
@@ -249,6 +250,7 @@ def test_verify_and_webhook_racing_fulfil_once(fake_razorpay, client_for):
         assert changes.count() == 1
 
 
+@pytest.mark.postgres_only  # real threads need PostgreSQL row locks
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_redeliveries_fulfil_once(fake_razorpay, package):
     from accounts.tests.factories import UserFactory

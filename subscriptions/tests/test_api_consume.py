@@ -171,6 +171,7 @@ def test_bad_idempotency_key_is_400(auth_client):
 
 # --- the query budget ----------------------------------------------------------------------
 
+@pytest.mark.postgres_only  # counts the PostgreSQL path's queries
 def test_consume_request_costs_at_most_three_queries(auth_client, django_assert_max_num_queries):
     token_state(user=auth_client.user, period_start=date(2024, 12, 1), used=300)  # stale, too
     with django_assert_max_num_queries(3):
@@ -182,6 +183,7 @@ def test_consume_request_costs_at_most_three_queries(auth_client, django_assert_
     assert statements == ["SELECT", "UPDATE"]  # JWT user + the conditional update
 
 
+@pytest.mark.postgres_only  # counts the PostgreSQL path's queries
 def test_api_key_consume_costs_at_most_three_queries(api_key, django_assert_max_num_queries):
     key, raw = api_key
     member = UserFactory(tenant=key.tenant)

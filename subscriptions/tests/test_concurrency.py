@@ -17,7 +17,7 @@ from subscriptions.models import Subscription, UsageCounter
 from subscriptions.tests.factories import token_state
 
 # The root conftest puts the plan catalog back after each flush of a transactional test.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
 
 
 def run_threads(count, target):

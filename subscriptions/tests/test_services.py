@@ -247,6 +247,7 @@ def test_consume_adds_and_refuses_past_the_quota():
     assert counter_of(user).used == 1000
 
 
+@pytest.mark.postgres_only
 def test_consume_on_postgresql_is_one_statement(django_assert_num_queries):
     counter = token_state(plan="premium", end=datetime(2025, 2, 1, tzinfo=UTC))
     with django_assert_num_queries(1) as captured:
@@ -255,6 +256,7 @@ def test_consume_on_postgresql_is_one_statement(django_assert_num_queries):
     assert usage["token_used"] == 5 and usage["plan_end_at"] == "2025-02-01T00:00:00Z"
 
 
+@pytest.mark.postgres_only  # one PostgreSQL statement
 def test_consume_folds_in_the_month_reset(clock, django_assert_num_queries):
     counter = token_state(plan="standard", quota=13_000, used=12_999,
                           period_start=date(2024, 12, 1), end=clock.now + timedelta(days=5))
