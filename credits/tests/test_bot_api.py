@@ -187,9 +187,20 @@ def test_ledger_keeps_the_effect_single_after_the_stored_answer_is_gone(bot_clie
     assert again.status_code == 200 and balance_of(user) == 4
 
 
+@pytest.mark.postgres_only  # counts the PostgreSQL path's queries
 def test_deduct_request_costs_two_queries(bot_client, tenant, django_assert_max_num_queries):
     phone_user(tenant, PHONE, 5)
     bot_client.get(f"/api/bot/credits/{PHONE}")  # records last_used_at (once a minute)
     with django_assert_max_num_queries(2):  # the key (with its tenant); the deduction by phone
         response = deduct(bot_client, {"phone_number": PHONE})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("balance", "credits"), [(0, 1), (4, 10), (1, 2), (999, 1000)])
+def test_short_balance_is_the_seed_message(bot_client, tenant, balance, credits):
+    user = phone_user(tenant, PHONE, balance)
+    response = deduct(bot_client, {"phone_number": PHONE, "credits": credits})
+    assert response.status_code == 402
+    assert response.json() == {"status": "INSUFFICIENT_CREDITS", "message": NO_CREDITS,
+                               "data": {"remaining_credits": balance}}
+    assert balance_of(user) == balance

@@ -114,3 +114,55 @@ def test_history_visibility(customer, client_for, staff_client, api_client):
 def test_history_of_a_user_without_a_wallet_is_empty(client_for, user):
     data = client_for(user).get(f"/api/credits/history/{user.pk}").json()["data"]
     assert data == {"user_id": user.pk, "transactions": [], "total": 0}
+
+
+# ?tenant= on /api/users/<phone> -------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["%00", "a%00b", "not a slug", "x" * 101, "%C3%A9t%C3%A9", ""])
+def test_malformed_tenant_parameter_is_400_for_every_caller(bot_client, staff_client, client_for, tenant,
+                                                              value):
+    customer = phone_user(tenant, PHONE, 5)
+    for client in (staff_client, bot_client, client_for(customer)):
+        response = client.get(f"/api/users/{PHONE}?tenant={value}")
+        assert response.status_code == 400, (client, response.content)
+        body = response.json()
+        assert body["status"] == "ERROR" and "tenant" in body["message"]
+
+
+def test_tenant_parameter_is_ignored_for_keys_and_users(bot_client, client_for, tenant):
+    customer = phone_user(tenant, PHONE, 5)
+    other = TenantFactory()
+    for client in (bot_client, client_for(customer)):
+        response = client.get(f"/api/users/{PHONE}?tenant={other.slug}")
+        assert response.status_code == 200, response.content
+        assert response.json()["data"]["id"] == customer.pk
+
+
+def test_staff_tenant_parameter_still_filters(staff_client, tenant):
+    phone_user(tenant, PHONE, 5)
+    assert staff_client.get(f"/api/users/{PHONE}?tenant=no-such-tenant").status_code == 404
+    assert staff_client.get(f"/api/users/{PHONE}?tenant={tenant.slug}").json()["data"]["credits"] == 5
+
+
+# ?limit= on /api/credits/history/<id> ----------------------------------------------------------
+
+def test_limit_with_leading_zeros_is_its_value(bot_client, tenant):
+    customer = phone_user(tenant, PHONE, 5)
+    data = bot_client.get(f"/api/credits/history/{customer.pk}?limit=0000000000005").json()["data"]
+    assert data["total"] == 1 and len(data["transactions"]) == 1
+    data = bot_client.get(f"/api/credits/history/{customer.pk}?limit=00000000000000000001").json()
+    assert data["status"] == "SUCCESS" and len(data["data"]["transactions"]) == 1
+
+
+@pytest.mark.parametrize("limit", ["9" * 5000, "1" * 4301, "0" * 5000, "9" * 40, "%EF%BC%95", "5 ", "+5"])
+def test_nonsense_limit_is_400_not_500(bot_client, tenant, limit):
+    customer = phone_user(tenant, PHONE, 5)
+    response = bot_client.get(f"/api/credits/history/{customer.pk}?limit={limit}")
+    assert response.status_code == 400, response.content[:200]
+    assert response.json()["status"] == "ERROR"
+
+
+def test_long_but_sane_limit_is_capped(bot_client, tenant):
+    customer = phone_user(tenant, PHONE, 5)
+    response = bot_client.get(f"/api/credits/history/{customer.pk}?limit=999999999999999")
+    assert response.status_code == 200 and len(response.json()["data"]["transactions"]) == 1
