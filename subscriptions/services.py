@@ -27,15 +27,10 @@ from django.db.models import BigIntegerField, Case, Exists, OuterRef, Subquery, 
 
 from config.errors import Forbidden, InvalidInput, NotFound, PaymentRequired
 from plans.models import RatePlan
+from plans.selectors import token_basic_plan, token_plan_get
 from subscriptions import clock, sql
 from subscriptions.models import Subscription, SubscriptionEvent, UsageCounter
-from subscriptions.selectors import (
-    METRIC,
-    TOKENS,
-    token_basic_plan,
-    token_counter_peek,
-    token_plan_get,
-)
+from subscriptions.selectors import METRIC, TOKENS, token_counter_peek
 
 logger = logging.getLogger(__name__)
 
@@ -336,14 +331,6 @@ def token_purchase_reverse(*, user, plan: RatePlan, action: str, actor=None,
     return TokenPlanChange(action=f"reverse_{action}", message=message, previous_plan=current.code,
                            plan=current.code, token_quota=counter.quota, token_used=counter.used,
                            plan_end_at=subscription.current_period_end)
-
-
-@transaction.atomic
-def token_plan_revert_to_basic(*, user, actor=None, reason: str = "") -> TokenPlanChange:
-    """Back to basic (e.g. the token plan was refunded): a downgrade that keeps `used`."""
-    return _plan_change(user=user, target=token_basic_plan(), reset_used=False, actor=actor,
-                        reason=reason or "reverted to basic", paid_upgrade_allowed=True,
-                        extend_period=False)
 
 
 @transaction.atomic
