@@ -85,6 +85,12 @@ def _check_common(*, source, reason, reference_id, idempotency_key, metadata):
             raise InvalidInput("metadata must be a JSON object.", fields={"metadata": ["Invalid."]}) from exc
 
 
+def _check_move(*, credits, source, reason, reference_id, idempotency_key, metadata) -> None:
+    _check_credits(credits)
+    _check_common(source=source, reason=reason, reference_id=reference_id,
+                  idempotency_key=idempotency_key, metadata=metadata)
+
+
 # --- wallets ----------------------------------------------------------------------------------
 
 def wallet_get_or_create_for_user(*, user) -> Wallet:
@@ -133,27 +139,44 @@ def _replay(prior: CreditTransaction, *, action: str, credits: int) -> CreditTra
     return prior
 
 
-def _move(*, wallet, action, credits, source, actor, reason, reference_id, idempotency_key,
-          metadata, transfer_id=None) -> CreditTransaction:
-    fields = {
+def _ledger_fields(*, source, reference_id, idempotency_key, actor, reason, metadata,
+                   transfer_id=None) -> dict:
+    """The ledger row's columns besides the movement itself (action, credits, balance, time)."""
+    return {
         "source": source, "reference_id": reference_id, "idempotency_key": idempotency_key,
         "transfer_id": transfer_id, "actor_id": getattr(actor, "pk", None), "reason": reason,
         "metadata": metadata or {},
     }
-    now = timezone.now()
-    mover = _move_postgresql if connection.vendor == "postgresql" else _move_portable
-    # A keyed call inside a caller's transaction can lose a race on the unique key; a savepoint
-    # keeps the caller's transaction usable. Outside one, the failed statement stands alone.
+
+
+def _attempt_keyed(attempt, *, idempotency_key):
+    """Run one movement; (its result, None), or (None, the IntegrityError) when a keyed call lost
+    the race on the (wallet, idempotency_key) unique index to a concurrent call with the same key.
+
+    Inside a caller's transaction a savepoint keeps that transaction usable after the lost race;
+    outside one, the failed statement stands alone. Without a key an IntegrityError propagates.
+    """
     guard = (transaction.atomic() if idempotency_key is not None and connection.in_atomic_block
              else nullcontext())
-    lost_race = None
     try:
         with guard:
-            txn = mover(wallet=wallet, action=action, credits=credits, now=now, fields=fields)
+            return attempt(), None
     except IntegrityError as exc:
         if idempotency_key is None:
             raise
-        txn, lost_race = None, exc  # a concurrent call with the same key won; replay its row below
+        return None, exc
+
+
+def _move(*, wallet, action, credits, source, actor, reason, reference_id, idempotency_key,
+          metadata, transfer_id=None) -> CreditTransaction:
+    fields = _ledger_fields(source=source, reference_id=reference_id, idempotency_key=idempotency_key,
+                            actor=actor, reason=reason, metadata=metadata, transfer_id=transfer_id)
+    now = timezone.now()
+    mover = _move_postgresql if connection.vendor == "postgresql" else _move_portable
+    # On a lost race the winner's row is replayed below.
+    txn, lost_race = _attempt_keyed(
+        lambda: mover(wallet=wallet, action=action, credits=credits, now=now, fields=fields),
+        idempotency_key=idempotency_key)
     if txn is not None:
         wallet.balance = txn.balance_after
         wallet.updated_at = now
@@ -175,9 +198,8 @@ def wallet_grant(*, wallet: Wallet, credits: int, source: str, actor=None, reaso
                  reference_id: str | None = None, idempotency_key: str | None = None,
                  metadata: dict | None = None) -> CreditTransaction:
     """Add credits. With `idempotency_key`, a second call on the same wallet returns the first row."""
-    _check_credits(credits)
-    _check_common(source=source, reason=reason, reference_id=reference_id,
-                  idempotency_key=idempotency_key, metadata=metadata)
+    _check_move(credits=credits, source=source, reason=reason, reference_id=reference_id,
+                idempotency_key=idempotency_key, metadata=metadata)
     return _move(wallet=wallet, action=Action.CREDIT, credits=credits, source=source, actor=actor,
                  reason=reason, reference_id=reference_id, idempotency_key=idempotency_key,
                  metadata=metadata)
@@ -187,9 +209,8 @@ def wallet_deduct(*, wallet: Wallet, credits: int, source: str = Source.USAGE, a
                   reason: str = "", reference_id: str | None = None,
                   idempotency_key: str | None = None, metadata: dict | None = None) -> CreditTransaction:
     """Take `credits` or nothing: raises InsufficientCredits when the balance is short."""
-    _check_credits(credits)
-    _check_common(source=source, reason=reason, reference_id=reference_id,
-                  idempotency_key=idempotency_key, metadata=metadata)
+    _check_move(credits=credits, source=source, reason=reason, reference_id=reference_id,
+                idempotency_key=idempotency_key, metadata=metadata)
     return _move(wallet=wallet, action=Action.DEBIT, credits=credits, source=source, actor=actor,
                  reason=reason, reference_id=reference_id, idempotency_key=idempotency_key,
                  metadata=metadata)
@@ -200,9 +221,8 @@ def wallet_deduct_up_to(*, wallet: Wallet, credits: int, source: str, actor=None
                         reference_id: str | None = None, metadata: dict | None = None
                         ) -> tuple[CreditTransaction | None, int]:
     """Take as much of `credits` as the balance allows; returns (row or None, shortfall)."""
-    _check_credits(credits)
-    _check_common(source=source, reason=reason, reference_id=reference_id, idempotency_key=None,
-                  metadata=metadata)
+    _check_move(credits=credits, source=source, reason=reason, reference_id=reference_id,
+                idempotency_key=None, metadata=metadata)
     balance = Wallet.objects.select_for_update().values_list("balance", flat=True).filter(
         pk=wallet.pk).first()
     if balance is None:

@@ -77,13 +77,31 @@ def _run_move(sql: str, params: dict):
         return cursor.fetchone()
 
 
-def _move_postgresql(*, wallet, action, credits, now, fields) -> CreditTransaction | None:
-    sql = ledger_move_sql(action=action, keyed=fields["idempotency_key"] is not None)
-    row = _run_move(sql, {**fields, "wallet_id": wallet.pk, "action": action, "credits": credits, "now": now})
+def _moved(wallet: Wallet, row, *, action, credits, now, fields) -> CreditTransaction | None:
+    """The ledger row a move statement returned (id, wallet_id, balance_after), or None."""
     if row is None:
         return None
     return _txn_instance(wallet, {**fields, "id": row[0], "balance_after": row[2], "action": action,
                                   "credits": credits, "created_at": now})
+
+
+def _move_postgresql(*, wallet, action, credits, now, fields) -> CreditTransaction | None:
+    sql = ledger_move_sql(action=action, keyed=fields["idempotency_key"] is not None)
+    row = _run_move(sql, {**fields, "wallet_id": wallet.pk, "action": action, "credits": credits, "now": now})
+    return _moved(wallet, row, action=action, credits=credits, now=now, fields=fields)
+
+
+def _deduct_by_phone_postgresql(*, tenant_id, phone, credits, now, fields) -> CreditTransaction | None:
+    """Deduct from the active user's wallet found by (tenant, phone E.164), in one statement."""
+    sql = ledger_move_sql(action=Action.DEBIT, keyed=fields["idempotency_key"] is not None,
+                          by_phone=True)
+    row = _run_move(sql, {**fields, "tenant_id": tenant_id, "phone": phone, "action": Action.DEBIT,
+                          "credits": credits, "now": now})
+    if row is None:
+        return None
+    wallet = Wallet(pk=row[1], kind=Wallet.Kind.USER, balance=row[2], updated_at=now)
+    wallet._state.adding = False
+    return _moved(wallet, row, action=Action.DEBIT, credits=credits, now=now, fields=fields)
 
 
 def _prior_and_balance(*, wallet, idempotency_key) -> tuple[int | None, CreditTransaction | None]:

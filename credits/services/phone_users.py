@@ -1,27 +1,26 @@
 """Phone users (seed 003): the bot's user by (tenant, phone), created with the free signup
 credits on first sight, and the bot's deduction, found and moved in one statement on PostgreSQL."""
 
-from contextlib import nullcontext
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.phones import phone_normalize
+from accounts.selectors import user_by_phone
 from config.errors import Forbidden
 from credits.models import CreditTransaction, Wallet
+from credits.selectors import wallet_by_phone
 from credits.services.ledger import (
-    Action,
     Source,
-    _check_common,
-    _check_credits,
+    _attempt_keyed,
+    _check_move,
+    _ledger_fields,
     wallet_deduct,
     wallet_get_or_create_for_user,
     wallet_grant,
 )
-from credits.services.ledger_pg import _run_move, _txn_instance, ledger_move_sql
+from credits.services.ledger_pg import _deduct_by_phone_postgresql
 
 USER_INACTIVE = "User is inactive."
 
@@ -41,22 +40,20 @@ def user_get_or_create_by_phone(*, phone: str, tenant) -> tuple:
     (tenant, phone) unique index rolls back its savepoint and reads the winner's user.
     """
     e164 = phone_normalize(phone)
-    if tenant is not None and not tenant.is_active:
-        raise Forbidden("Tenant is suspended.", code="tenant_suspended")
-    User = get_user_model()
-    existing = next(iter(User.objects.filter(tenant=tenant, phone=e164)[:1]), None)
+    _refuse_suspended(tenant)
+    existing = user_by_phone(tenant=tenant, phone=e164)
     if existing is not None:
         return existing, False
     try:
         with transaction.atomic():
-            user = User.objects.create_user(phone=e164, tenant=tenant)
+            user = get_user_model().objects.create_user(phone=e164, tenant=tenant)
             wallet = Wallet.objects.create(kind=Wallet.Kind.USER, user=user)
             credits = signup_credits_for(tenant)
             if credits > 0:
                 wallet_grant(wallet=wallet, credits=credits, source=Source.SIGNUP_BONUS,
                              reason="Free signup credits")
     except IntegrityError:
-        winner = User.objects.filter(tenant=tenant, phone=e164).first()
+        winner = user_by_phone(tenant=tenant, phone=e164)
         if winner is None:
             raise
         return winner, False
@@ -75,39 +72,30 @@ def wallet_deduct_for_phone(*, phone: str, tenant, credits: int, source: str = S
     works out why: find or create (403 `user_inactive` for a deactivated user), then wallet_deduct.
     """
     e164 = phone_normalize(phone)
-    _check_credits(credits)
-    _check_common(source=source, reason=reason, reference_id=reference_id,
-                  idempotency_key=idempotency_key, metadata=metadata)
-    if tenant is not None and not tenant.is_active:
-        raise Forbidden("Tenant is suspended.", code="tenant_suspended")
+    _check_move(credits=credits, source=source, reason=reason, reference_id=reference_id,
+                idempotency_key=idempotency_key, metadata=metadata)
+    _refuse_suspended(tenant)
     if connection.vendor == "postgresql" and tenant is not None:
-        fields = {
-            "source": source, "reference_id": reference_id, "idempotency_key": idempotency_key,
-            "transfer_id": None, "actor_id": getattr(actor, "pk", None), "reason": reason,
-            "metadata": metadata or {},
-        }
+        fields = _ledger_fields(source=source, reference_id=reference_id,
+                                idempotency_key=idempotency_key, actor=actor, reason=reason,
+                                metadata=metadata)
         now = timezone.now()
-        sql = ledger_move_sql(action=Action.DEBIT, keyed=idempotency_key is not None, by_phone=True)
-        guard = (transaction.atomic() if idempotency_key is not None and connection.in_atomic_block
-                 else nullcontext())
-        try:
-            with guard:
-                row = _run_move(sql, {**fields, "tenant_id": tenant.pk, "phone": e164,
-                                      "action": Action.DEBIT, "credits": credits, "now": now})
-        except IntegrityError:
-            if idempotency_key is None:
-                raise
-            row = None  # a concurrent call with the same key won; the general path replays it
-        if row is not None:
-            wallet = Wallet(pk=row[1], kind=Wallet.Kind.USER, balance=row[2], updated_at=now)
-            wallet._state.adding = False
-            return _txn_instance(wallet, {**fields, "id": row[0], "balance_after": row[2],
-                                          "action": Action.DEBIT, "credits": credits,
-                                          "created_at": now}), True
+        # On a lost race (a concurrent call with the same key won) the general path replays it.
+        txn, _ = _attempt_keyed(
+            lambda: _deduct_by_phone_postgresql(tenant_id=tenant.pk, phone=e164, credits=credits,
+                                                now=now, fields=fields),
+            idempotency_key=idempotency_key)
+        if txn is not None:
+            return txn, True
     wallet, existed = wallet_get_or_create_for_phone(phone=e164, tenant=tenant)
     txn = wallet_deduct(wallet=wallet, credits=credits, source=source, actor=actor, reason=reason,
                         reference_id=reference_id, idempotency_key=idempotency_key, metadata=metadata)
     return txn, existed
+
+
+def _refuse_suspended(tenant) -> None:
+    if tenant is not None and not tenant.is_active:
+        raise Forbidden("Tenant is suspended.", code="tenant_suspended")
 
 
 def _refuse_inactive(user_is_active: bool) -> None:
@@ -122,10 +110,7 @@ def wallet_get_or_create_for_phone(*, phone: str, tenant) -> tuple[Wallet, bool]
     user's `is_active`. A deactivated user gets no wallet and is not created again: 403.
     """
     e164 = phone_normalize(phone)
-    # At most one row ((tenant, phone) is unique): no ORDER BY, which could steer the planner
-    # away from the (tenant, phone) index.
-    wallet = next(iter(Wallet.objects.filter(user__tenant=tenant, user__phone=e164)
-                       .annotate(user_is_active=F("user__is_active"))[:1]), None)
+    wallet = wallet_by_phone(tenant=tenant, phone=e164)
     if wallet is not None:
         _refuse_inactive(wallet.user_is_active)
         return wallet, True
