@@ -12,11 +12,13 @@ counter, in the same statement or transaction:
 
 Time comes from `subscriptions.clock` so tests can move it. No trust checks happen here
 (views decide who may call what), except the opt-in `paid_upgrade_allowed=False`.
+
+By concern: `tokens` (usage, set-plan, paid purchases and their reversal, consumption), `state`
+(the locked subscription and counter with both lazy rules applied), `quotas` (the cron batches),
+`events` (the subscription's event log). Import the public names from here.
 """
 
 from __future__ import annotations
-
-import logging
 
 from subscriptions.services.quotas import Progress, token_plans_expire, token_quotas_reset
 from subscriptions.services.tokens import (
@@ -42,5 +44,3 @@ __all__ = [
     "token_plan_revert_to_basic", "token_purchase_reverse", "token_plans_expire",
     "token_quotas_reset", "token_usage_get", "token_usage_reset",
 ]
-
-logger = logging.getLogger(__name__)
