@@ -10,24 +10,20 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework import authentication, exceptions
 
+from config.ids import positive_id
 from tenants.models import Tenant
 
 ALGORITHM = "HS256"
 
 
 def _user_id_from_claims(payload: dict) -> int:
-    for claim in ("user_id", "sub"):
-        value = payload.get(claim)
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            break
-        if isinstance(value, int):
-            return value
-        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
-            return int(value)
-        break
-    raise exceptions.AuthenticationFailed("Token carries no usable user id.")
+    value = payload.get("user_id")
+    if value is None:
+        value = payload.get("sub")
+    user_id = positive_id(value)
+    if user_id is None:
+        raise exceptions.AuthenticationFailed("Token carries no usable user id.")
+    return user_id
 
 
 def user_from_token(raw_token: str):

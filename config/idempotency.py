@@ -23,14 +23,18 @@ MAX_KEY_LENGTH = 255
 RETENTION = timedelta(hours=24)
 
 
-def caller_scope(request) -> str:
+def caller_identity(request) -> str:
+    """Who is calling: `key:<api key id>`, `user:<user id>` or `anon`. Keys scoped per caller
+    (stored answers here, ledger rows in credits) carry it."""
     if is_api_key_request(request):
-        who = f"key:{request.auth.pk}"
-    elif request.user and request.user.is_authenticated:
-        who = f"user:{request.user.pk}"
-    else:
-        who = "anon"
-    return f"{who}:{request.method}:{request.path}"
+        return f"key:{request.auth.pk}"
+    if request.user and request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    return "anon"
+
+
+def caller_scope(request) -> str:
+    return f"{caller_identity(request)}:{request.method}:{request.path}"
 
 
 def _request_hash(request) -> str:

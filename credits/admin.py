@@ -86,8 +86,8 @@ class WalletAdmin(admin.ModelAdmin):
                                            actor=request.user, reason=reason, metadata={"via": "admin"})
                 done += 1
             except services.InsufficientCredits as exc:
-                failed.append(f"{wallet}: holds {credit_messages.credits_phrase(exc.balance)}; "
-                              f"{exc.requested} requested.")
+                failed.append(f"{wallet}: "
+                              f"{credit_messages.short_balance_phrase(exc.balance, exc.requested)}")
             except ServiceError as exc:
                 failed.append(f"{wallet}: {exc.message}")
         verb = "granted to" if operation == "grant" else "deducted from"

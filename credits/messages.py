@@ -28,3 +28,8 @@ def insufficient_message() -> str:
     """Seed 003's 402 for any short balance (none left, or fewer than asked for): the seed's one
     sentence, word for word; `remaining_credits` in the data tells the bot the balance."""
     return NO_CREDITS_LEFT
+
+
+def short_balance_phrase(balance: int, requested: int) -> str:
+    """Seed 004 and the admin, after the wallet's name: "holds 3 credits; 5 requested." """
+    return f"holds {credits_phrase(balance)}; {requested} requested."

@@ -1,28 +1,21 @@
-"""Reads: balances, ledger pages and who may see which user (DESIGN §4.6: not yours → 404)."""
+"""Reads: wallets and balances, ledger pages, and who may see which user (DESIGN §4.6: not yours →
+404). Plain arguments only; the views parse the request."""
 
-import re
-
-import django_filters
 from django.contrib.auth import get_user_model
+from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from accounts.phones import phone_normalize
+from accounts.selectors import user_by_phone
 from config.errors import InvalidInput, NotFound
-from config.pagination import page_params, paginate
-from config.permissions import is_api_key_request
+from config.pagination import paginate
 from credits.models import CreditTransaction, Wallet
-from tenants.models import Tenant
-
-HISTORY_DEFAULT_LIMIT = 50
-HISTORY_MAX_LIMIT = 200
-
-# `?limit=` longer than this is nonsense (400), not a number to cap.
-HISTORY_LIMIT_MAX_DIGITS = 20
+from tenants.models import ApiKey, Tenant
 
 USER_NOT_FOUND = "User not found."
 
-TENANT_SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
-TENANT_SLUG_MAX_LENGTH = Tenant._meta.get_field("slug").max_length
 
+# --- wallets ------------------------------------------------------------------------------------
 
 def wallet_balance(*, user) -> tuple[int, object]:
     """(balance, updated_at) of the user's wallet; (0, None) before it exists. Never creates it."""
@@ -30,115 +23,20 @@ def wallet_balance(*, user) -> tuple[int, object]:
     return row if row is not None else (0, None)
 
 
-# --- who may see a user (seed 003's /api/users and /api/credits/history, not public here) -------
+def wallet_by_phone(*, tenant, phone: str) -> Wallet | None:
+    """The wallet of the tenant's user with this phone (E.164), annotated with the user's
+    `user_is_active`; None when the user or their wallet does not exist.
 
-def _is_staff(request) -> bool:
-    return not is_api_key_request(request) and bool(request.user.is_staff)
-
-
-def _visible_users(request):
-    """The users the caller may look at: a key its tenant's, staff everyone, a user themself."""
-    User = get_user_model()
-    if is_api_key_request(request):
-        return User.objects.filter(tenant_id=request.auth.tenant_id)
-    if _is_staff(request):
-        return User.objects.all()
-    return User.objects.filter(pk=request.user.pk)
+    One query, the bot's balance read: the wallet found through its user's (tenant, phone), the
+    same key as `accounts.selectors.user_by_phone`. At most one row ((tenant, phone) is unique): no
+    ORDER BY, which could steer the planner away from the (tenant, phone) index.
+    """
+    return next(iter(Wallet.objects.filter(user__tenant=tenant, user__phone=phone)
+                     .annotate(user_is_active=F("user__is_active"))[:1]), None)
 
 
-def parse_tenant_slug(raw: str | None) -> str | None:
-    """`?tenant=`: absent, or a tenant slug (letters, digits, `-`, `_`; at most the column's length).
-    Anything else, the empty string included, is 400, whoever calls."""
-    if raw is None:
-        return None
-    if not (len(raw) <= TENANT_SLUG_MAX_LENGTH and TENANT_SLUG_RE.fullmatch(raw)):
-        raise InvalidInput("tenant must be a tenant slug.", code="invalid_tenant",
-                           fields={"tenant": ["Invalid."]})
-    return raw
-
-
-def user_visible_by_phone(*, request, phone: str, tenant_slug: str | None = None):
-    """A user by phone as the caller may see them. Staff may name the tenant (`?tenant=slug`)
-    when one number belongs to customers of several tenants. An API key or a user already sees
-    one tenant at most, so for them the slug is ignored (once it is well formed)."""
-    tenant_slug = parse_tenant_slug(tenant_slug)
-    e164 = phone_normalize(phone)
-    users = _visible_users(request).filter(phone=e164)
-    if tenant_slug is not None and _is_staff(request):
-        users = users.filter(tenant__slug=tenant_slug)
-    found = list(users.order_by("pk")[:2])
-    if not found:
-        raise NotFound(USER_NOT_FOUND, code="user_not_found")
-    if len(found) > 1:
-        raise InvalidInput("Several tenants have a user with this phone number; add ?tenant=<slug>.",
-                           code="ambiguous_phone_number")
-    return found[0]
-
-
-def user_visible_by_id(*, request, user_id: str):
-    if not (isinstance(user_id, str) and user_id.isascii() and user_id.isdigit() and len(user_id) <= 18):
-        raise InvalidInput("Invalid user id.", code="invalid_user_id", fields={"user_id": ["Invalid."]})
-    user = _visible_users(request).filter(pk=int(user_id)).first()
-    if user is None:
-        raise NotFound(USER_NOT_FOUND, code="user_not_found")
-    return user
-
-
-# --- ledger reads -----------------------------------------------------------------------------
-
-def parse_limit(raw, *, default=HISTORY_DEFAULT_LIMIT, cap=HISTORY_MAX_LIMIT) -> int:
-    """`?limit=`: ASCII digits (leading zeros allowed, at most HISTORY_LIMIT_MAX_DIGITS of them)
-    making a positive number; above the cap it is capped. Anything else is 400. The one parsed
-    value is both checked and used."""
-    if raw is None:
-        return default
-    if not (0 < len(raw) <= HISTORY_LIMIT_MAX_DIGITS and raw.isascii() and raw.isdigit()):
-        raise InvalidInput("limit must be a positive whole number.", code="invalid_limit",
-                           fields={"limit": ["Invalid."]})
-    value = int(raw)
-    if value < 1:
-        raise InvalidInput("limit must be a positive whole number.", code="invalid_limit",
-                           fields={"limit": ["Invalid."]})
-    return min(value, cap)
-
-
-def user_history(*, user, limit: int) -> tuple[list, int]:
-    """The user's newest `limit` ledger rows and how many rows they have in all."""
-    rows = CreditTransaction.objects.filter(wallet__user=user)
-    return list(rows.order_by("-id")[:limit]), rows.count()
-
-
-class TransactionFilter(django_filters.FilterSet):
-    """`?action=debit&source=usage&created_after=2024-01-01&created_before=2024-01-31` (dates inclusive)."""
-
-    action = django_filters.ChoiceFilter(choices=CreditTransaction.Action.choices)
-    source = django_filters.ChoiceFilter(choices=CreditTransaction.Source.choices)
-    created = django_filters.DateFromToRangeFilter(field_name="created_at")
-
-    class Meta:
-        model = CreditTransaction
-        fields: list = []
-
-
-def wallet_transactions_page(*, user, params) -> dict:
-    """The user's ledger, newest first, filtered and paginated; bad parameters → 400."""
-    page, page_size = page_params(params)
-    filterset = TransactionFilter(params, queryset=CreditTransaction.objects.filter(wallet__user=user))
-    if not filterset.is_valid():
-        fields = {name: [str(e) for e in errors] for name, errors in filterset.errors.items()}
-        name, errors = next(iter(fields.items()))
-        raise InvalidInput(f"{name}: {errors[0]}", code="invalid_query", fields=fields)
-    return paginate(filterset.qs.order_by("-id"), page=page, page_size=page_size)
-
-
-def tenant_wallets_page(*, params) -> dict:
+def tenant_wallets_page(*, page: int, page_size: int) -> dict:
     """Every tenant with its wallet balance (0 before the wallet exists), by name."""
-    from django.db.models import OuterRef, Subquery, Value
-    from django.db.models.functions import Coalesce
-
-    from tenants.models import Tenant
-
-    page, page_size = page_params(params)
     wallets = Wallet.objects.filter(tenant=OuterRef("pk"))
     tenants = Tenant.objects.annotate(
         wallet_id=Subquery(wallets.values("id")[:1]),
@@ -151,3 +49,76 @@ def tenant_wallets_page(*, params) -> dict:
         for t in result["results"]
     ]
     return result
+
+
+# --- who may see a user (seed 003's /api/users and /api/credits/history, not public here) -------
+#
+# The principal is who calls: an API key (it sees its tenant's users), a staff user (everyone) or
+# another user (themself).
+
+def _is_api_key(principal) -> bool:
+    return isinstance(principal, ApiKey)
+
+
+def _is_staff(principal) -> bool:
+    return not _is_api_key(principal) and bool(principal.is_staff)
+
+
+def user_visible_by_phone(*, principal, phone: str, tenant_slug: str | None = None):
+    """A user by phone as the principal may see them. Staff may name the tenant (`tenant_slug`)
+    when one number belongs to customers of several tenants. An API key or a user already sees one
+    tenant at most, so for them the slug is ignored."""
+    e164 = phone_normalize(phone)
+    if _is_api_key(principal):
+        user = user_by_phone(tenant=principal.tenant_id, phone=e164)
+    elif not _is_staff(principal):
+        user = principal if principal.phone == e164 else None
+    elif tenant_slug is not None:
+        tenant = Tenant.objects.filter(slug=tenant_slug).first()
+        user = user_by_phone(tenant=tenant, phone=e164) if tenant is not None else None
+    else:
+        found = list(get_user_model().objects.filter(phone=e164).order_by("pk")[:2])
+        if len(found) > 1:
+            raise InvalidInput("Several tenants have a user with this phone number; add ?tenant=<slug>.",
+                               code="ambiguous_phone_number")
+        user = found[0] if found else None
+    if user is None:
+        raise NotFound(USER_NOT_FOUND, code="user_not_found")
+    return user
+
+
+def user_visible_by_id(*, principal, user_id: int):
+    if _is_api_key(principal):
+        users = get_user_model().objects.filter(tenant_id=principal.tenant_id)
+    elif _is_staff(principal):
+        users = get_user_model().objects.all()
+    else:
+        users = get_user_model().objects.filter(pk=principal.pk)
+    user = users.filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(USER_NOT_FOUND, code="user_not_found")
+    return user
+
+
+# --- ledger reads -------------------------------------------------------------------------------
+
+def user_history(*, user, limit: int) -> tuple[list, int]:
+    """The user's newest `limit` ledger rows and how many rows they have in all."""
+    rows = CreditTransaction.objects.filter(wallet__user=user)
+    return list(rows.order_by("-id")[:limit]), rows.count()
+
+
+def wallet_transactions_page(*, user, page: int, page_size: int, action: str | None = None,
+                             source: str | None = None, created_from=None, created_to=None) -> dict:
+    """The user's ledger, newest first, optionally filtered (`created_from`/`created_to` are
+    inclusive datetimes), paginated."""
+    rows = CreditTransaction.objects.filter(wallet__user=user)
+    if action:
+        rows = rows.filter(action=action)
+    if source:
+        rows = rows.filter(source=source)
+    if created_from is not None:
+        rows = rows.filter(created_at__gte=created_from)
+    if created_to is not None:
+        rows = rows.filter(created_at__lte=created_to)
+    return paginate(rows.order_by("-id"), page=page, page_size=page_size)

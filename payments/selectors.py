@@ -20,6 +20,13 @@ def order_get_for_caller(*, gateway_order_id: str, user=None, tenant=None) -> Pa
     return order
 
 
+def order_find_by_gateway_id(*, gateway: str, gateway_order_id) -> PaymentOrder | None:
+    """The order a gateway's notification names, or None (not ours, or not an order id at all)."""
+    if not isinstance(gateway_order_id, str) or not gateway_order_id:
+        return None
+    return PaymentOrder.objects.filter(gateway=gateway, gateway_order_id=gateway_order_id).first()
+
+
 def orders_for_user(*, user):
     return (PaymentOrder.objects.filter(user=user).select_related("plan", "package")
             .order_by("-created_at", "-id"))

@@ -1,21 +1,17 @@
 """Input and output shapes of the payments API (no rules here)."""
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import StrictIntegerField, StrictSerializer
+from config.ids import positive_id
+from config.money import rupees
 from config.pagination import page_serializer
 from payments.models import PaymentOrder, Refund
 from subscriptions.serializers import TokenSetPlanResultSerializer
 
 CHECKOUT_ID_MAX = 64
-
-
-def rupees(paise: int) -> Decimal:
-    return (Decimal(paise) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -26,13 +22,10 @@ class PackageIdField(serializers.Field):
     default_error_messages = {"invalid": "A package id (a positive whole number) is required."}
 
     def to_internal_value(self, data):
-        if isinstance(data, bool):
+        package_id = positive_id(data)
+        if package_id is None:
             self.fail("invalid")
-        if isinstance(data, str) and data.isascii() and data.isdigit() and len(data) <= 18:
-            data = int(data)
-        if not isinstance(data, int) or data <= 0 or data > 2**63 - 1:
-            self.fail("invalid")
-        return data
+        return package_id
 
     def to_representation(self, value):
         return value

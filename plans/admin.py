@@ -1,14 +1,19 @@
-"""Catalog admin: prices edited and shown in rupees, every change made by plans.services."""
+"""Catalog admin: prices edited and shown in rupees, every change made by plans.services.
+
+The forms are model forms, so the model's field rules show on the form; the rupee fields are
+checked against the rules of the paise fields they stand for.
+"""
 
 from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
 from config.errors import ServiceError
+from config.money import paise, rupees
 from plans import services
 from plans.models import AddOn, CreditPackage, RatePlan
-from plans.pricing import paise, rupees
 
 
 def _rupee_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DecimalField:
@@ -37,15 +42,16 @@ class _RupeeForm(forms.ModelForm):
                 else paise(self.cleaned_data[form_field])
                 for form_field, model_field in self.RUPEE_FIELDS.items()}
 
-    def _service_check(self, check, values: dict) -> None:
-        """Run the service's own field rules now, so a refusal shows on the form, not as a 500."""
-        try:
-            check(values)
-        except ServiceError as exc:
-            names = {model: form for form, model in self.RUPEE_FIELDS.items()}
-            for field, errors in (exc.fields or {"__all__": [exc.message]}).items():
-                field = names.get(field, field)
-                self.add_error(field if field in self.fields else None, errors)
+    def clean(self):
+        cleaned = super().clean()
+        for form_field, model_field in self.RUPEE_FIELDS.items():
+            value = cleaned.get(form_field)
+            if value is not None:
+                try:
+                    self._meta.model._meta.get_field(model_field).run_validators(paise(value))
+                except ValidationError as exc:
+                    self.add_error(form_field, exc)
+        return cleaned
 
 
 class RatePlanAdminForm(_RupeeForm):
@@ -67,8 +73,6 @@ class RatePlanAdminForm(_RupeeForm):
         cleaned = super().clean()
         if self.cleaned_data.get("setup_fee") is None:
             self.cleaned_data["setup_fee"] = Decimal(0)
-        if not self.errors:
-            self._service_check(services.rate_plan_fields_clean, self.service_values())
         code = self.cleaned_data.get("code")
         if self.instance.pk and code and RatePlan.objects.filter(
                 product=self.instance.product, code=code).exclude(pk=self.instance.pk).exists():
@@ -208,12 +212,6 @@ class CreditPackageAdminForm(_RupeeForm):
     class Meta:
         model = CreditPackage
         fields = _PACKAGE_FORM_FIELDS
-
-    def clean(self):
-        cleaned = super().clean()
-        if not self.errors:
-            self._service_check(services.credit_package_fields_clean, self.service_values())
-        return cleaned
 
     def service_values(self) -> dict:
         values = {name: self.cleaned_data[name] for name in _PACKAGE_FORM_FIELDS if name in self.cleaned_data}

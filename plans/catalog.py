@@ -1,8 +1,11 @@
 """The catalog the seeds define, loaded by a data migration (prices in paise)."""
 
+# The free token plan every user starts on and falls back to (expiry, refund). Never sold.
+BASIC_TOKEN_PLAN_CODE = "basic"
+
 TOKEN_PLANS = [
     # code, name, monthly paise, tokens/month, duration days, tier
-    ("basic", "Basic", 0, 1_000, None, 0),
+    (BASIC_TOKEN_PLAN_CODE, "Basic", 0, 1_000, None, 0),
     ("standard", "Standard", 2_900, 10_000, 30, 1),
     ("premium", "Premium", 9_900, 50_000, 30, 2),
 ]

@@ -1,5 +1,40 @@
+"""The catalog. Each field's rules live here, once: its validators (run by `full_clean()` in the
+services and by the admin's model forms) and the database constraints that back them up."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+
+from config.validators import no_nul_characters
+
+# Upper bounds: guards against typos and overflow, far above anything real.
+MAX_PAISE = 10**14
+MAX_TOKENS = 10**15
+MAX_CREDITS = 10**15
+MAX_TIER = 10**6
+SORT_ORDER_LIMIT = 10**6
+MAX_DURATION_DAYS = 36_500
+MAX_DESCRIPTION = 5_000
+MAX_FEATURES, MAX_FEATURE_LENGTH = 100, 300
+CURRENCIES = [("INR", "INR")]
+
+_money = [MinValueValidator(0), MaxValueValidator(MAX_PAISE)]
+_sort_order = [MinValueValidator(-SORT_ORDER_LIMIT), MaxValueValidator(SORT_ORDER_LIMIT)]
+# Plan codes appear in URLs (/api/rate-plans/code/<code>).
+_plan_code = RegexValidator(r"^[A-Za-z0-9_.\-]+$", "Letters, digits, _ . and - only.")
+
+
+def feature_list(value) -> None:
+    """At most MAX_FEATURES texts of at most MAX_FEATURE_LENGTH characters (that it is a list at
+    all is RatePlan.clean's check)."""
+    if not isinstance(value, list):
+        return
+    if len(value) > MAX_FEATURES:
+        raise ValidationError(f"At most {MAX_FEATURES} features.", code="too_many")
+    if not all(isinstance(item, str) and len(item) <= MAX_FEATURE_LENGTH for item in value):
+        raise ValidationError(f"Every feature is a text of at most {MAX_FEATURE_LENGTH} characters.",
+                              code="invalid_feature")
 
 
 class RatePlan(models.Model):
@@ -14,26 +49,30 @@ class RatePlan(models.Model):
         PLATFORM = "platform", "Platform"
 
     product = models.CharField(max_length=30, choices=Product.choices)
-    code = models.CharField(max_length=50)
-    name = models.CharField(max_length=120)
-    description = models.TextField(blank=True, default="")
-    monthly_price_paise = models.BigIntegerField(default=0)
-    quarterly_price_paise = models.BigIntegerField(null=True, blank=True,
+    code = models.CharField(max_length=50, validators=[_plan_code])
+    name = models.CharField(max_length=120, validators=[no_nul_characters])
+    description = models.TextField(blank=True, default="",
+                                   validators=[MaxLengthValidator(MAX_DESCRIPTION), no_nul_characters])
+    monthly_price_paise = models.BigIntegerField(default=0, validators=_money)
+    quarterly_price_paise = models.BigIntegerField(null=True, blank=True, validators=_money,
                                                    help_text="Empty: 3 × monthly")
-    annual_price_paise = models.BigIntegerField(null=True, blank=True)
-    setup_fee_paise = models.BigIntegerField(default=0)
-    currency = models.CharField(max_length=3, default="INR")
+    annual_price_paise = models.BigIntegerField(null=True, blank=True, validators=_money)
+    setup_fee_paise = models.BigIntegerField(default=0, validators=_money)
+    currency = models.CharField(max_length=3, default="INR", choices=CURRENCIES)
     gst_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0,
+                                   validators=[MinValueValidator(0), MaxValueValidator(100)],
                                    help_text="Percent, e.g. 18.00")
-    duration_days = models.PositiveIntegerField(null=True, blank=True,
-                                                help_text="Token plans: 30; empty = never ends")
-    token_allowance = models.BigIntegerField(default=0, help_text="Tokens per month")
-    tier = models.PositiveIntegerField(default=0)
-    limits = models.JSONField(default=dict, blank=True)
-    features = models.JSONField(default=list, blank=True)
+    duration_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_DURATION_DAYS)],
+        help_text="Token plans: 30; empty = never ends")
+    token_allowance = models.BigIntegerField(default=0, help_text="Tokens per month",
+                                             validators=[MinValueValidator(0), MaxValueValidator(MAX_TOKENS)])
+    tier = models.PositiveIntegerField(default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_TIER)])
+    limits = models.JSONField(default=dict, blank=True, validators=[no_nul_characters])
+    features = models.JSONField(default=list, blank=True, validators=[feature_list, no_nul_characters])
     is_public = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
-    sort_order = models.IntegerField(default=0)
+    sort_order = models.IntegerField(default=0, validators=_sort_order)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,6 +96,16 @@ class RatePlan(models.Model):
     def __str__(self):
         return f"{self.product}/{self.code}"
 
+    def clean(self):
+        # JSON fields skip their validators when empty ([] or {}), so their types are checked here.
+        errors = {}
+        if not isinstance(self.limits, dict):
+            errors["limits"] = ValidationError("An object is required.", code="not_an_object")
+        if not isinstance(self.features, list):
+            errors["features"] = ValidationError("A list is required.", code="not_a_list")
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def is_free(self) -> bool:
         return self.monthly_price_paise == 0
@@ -64,10 +113,10 @@ class RatePlan(models.Model):
 
 class AddOn(models.Model):
     plan = models.ForeignKey(RatePlan, on_delete=models.CASCADE, related_name="addons")
-    code = models.CharField(max_length=50, help_text="e.g. extraTollFreeNumber")
-    description = models.CharField(max_length=200, blank=True, default="")
-    payg_price_paise = models.BigIntegerField(default=0, help_text="Per unit per month")
-    one_time_price_paise = models.BigIntegerField(default=0)
+    code = models.CharField(max_length=50, help_text="e.g. extraTollFreeNumber", validators=[no_nul_characters])
+    description = models.CharField(max_length=200, blank=True, default="", validators=[no_nul_characters])
+    payg_price_paise = models.BigIntegerField(default=0, help_text="Per unit per month", validators=_money)
+    one_time_price_paise = models.BigIntegerField(default=0, validators=_money)
 
     class Meta:
         ordering = ["plan", "id"]
@@ -85,12 +134,12 @@ class AddOn(models.Model):
 class CreditPackage(models.Model):
     """A pack of credits sold for a fixed price (seed 003)."""
 
-    name = models.CharField(max_length=120)
-    price_paise = models.BigIntegerField()
-    credits = models.BigIntegerField()
-    currency = models.CharField(max_length=3, default="INR")
+    name = models.CharField(max_length=120, validators=[no_nul_characters])
+    price_paise = models.BigIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_PAISE)])
+    credits = models.BigIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_CREDITS)])
+    currency = models.CharField(max_length=3, default="INR", choices=CURRENCIES)
     is_active = models.BooleanField(default=True)
-    sort_order = models.IntegerField(default=0)
+    sort_order = models.IntegerField(default=0, validators=_sort_order)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,7 +1,7 @@
 """Price calculation (DESIGN §4.1): pure functions over plain values. No models, no database.
 
 Amounts are integer paise inside; rupee figures (seed 002's ``1235.46``) come out of
-:func:`rupees` as ``Decimal`` quantized to 0.01 with ROUND_HALF_UP.
+`config.money.rupees` as ``Decimal`` quantized to 0.01 with ROUND_HALF_UP.
 
 - base: monthly → monthly price; quarterly → quarterly price, else 3 × monthly; annual →
   annual price (a plan without one cannot be bought annually). Setup fee from the plan.
@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from config.errors import InvalidInput
+from config.money import round_paise, rupees
 
 MONTHLY = "monthly"
 QUARTERLY = "quarterly"
@@ -32,24 +33,10 @@ MAX_ADDON_QUANTITY = 10_000
 ONE_TIME = "one_time"
 PAYG = "payg"
 
-_CENT = Decimal("0.01")
-_ONE = Decimal(1)
-
-
-def rupees(paise: int) -> Decimal:
-    """Integer paise → rupees as Decimal quantized to 0.01 (ROUND_HALF_UP)."""
-    return (Decimal(int(paise)) / 100).quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
-def paise(rupee_amount: Decimal | int | str) -> int:
-    """Rupees (at most 2 decimal places meaningful) → integer paise, ROUND_HALF_UP."""
-    return int((Decimal(rupee_amount) * 100).quantize(_ONE, rounding=ROUND_HALF_UP))
-
 
 def gst_paise(subtotal_paise: int, gst_rate: Decimal | int | str) -> int:
     """GST on an amount in paise: ``subtotal × rate / 100`` rounded half up to the paisa."""
-    exact = Decimal(int(subtotal_paise)) * Decimal(gst_rate) / 100
-    return int(exact.quantize(_ONE, rounding=ROUND_HALF_UP))
+    return round_paise(Decimal(int(subtotal_paise)) * Decimal(gst_rate) / 100)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""Reads of the catalog. Other apps use token_plan_get, credit_package_get and price_quote_get."""
+"""Reads of the catalog: the one place any app finds a plan or a package.
+
+Other apps use token_plan_get, token_basic_plan, token_plans_active, credit_package_get and
+price_quote_get.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,30 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from config.errors import InvalidInput, NotFound
+from config.ids import positive_id
 from plans import pricing
+from plans.catalog import BASIC_TOKEN_PLAN_CODE
 from plans.models import AddOn, CreditPackage, RatePlan
-
-# Largest id PostgreSQL's bigint holds; bigger ids cannot exist, so they are "not found".
-MAX_ID = 2**63 - 1
 
 # GET /api/rate-plans/code/<code> without ?product=: when a code exists in several products
 # (STARTER is both a telephony and a platform plan), seed 002's product wins, then the others.
 CODE_LOOKUP_PRODUCT_PREFERENCE = (RatePlan.Product.TELEPHONY, RatePlan.Product.TOKENS,
                                   RatePlan.Product.PLATFORM)
+_CODE_MAX = RatePlan._meta.get_field("code").max_length
+
+
+class UnknownTokenPlan(InvalidInput):
+    """No token plan (on sale) has this code. Seeds 000/001 answer ``{"error": "invalid plan"}``."""
+
+    code = "invalid_plan"
+    default_message = "invalid plan"
+
+
+class UnknownCreditPackage(InvalidInput):
+    """No credit package on sale has this id (seed 003)."""
+
+    code = "invalid_package"
+    default_message = "Invalid package"
 
 
 def product_check(product: str | None) -> str | None:
@@ -52,22 +70,14 @@ def rate_plans_all(*, product: str | None = None) -> QuerySet[RatePlan]:
     return _with_addons(queryset)
 
 
-def _valid_id(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        if not (value.isascii() and value.isdigit()) or len(value) > 19:
-            return None
-        value = int(value)
-    if not isinstance(value, int) or not 0 < value <= MAX_ID:
-        return None
-    return value
+def _could_be_code(code) -> bool:
+    """Anything a plan code could be; other values cannot match and are not queried."""
+    return isinstance(code, str) and 0 < len(code) <= _CODE_MAX and "\x00" not in code
 
 
 def rate_plan_get(*, plan_id) -> RatePlan:
     """Any plan by id (staff); NotFound otherwise."""
-    plan_id = _valid_id(plan_id)
+    plan_id = positive_id(plan_id)
     plan = _with_addons(RatePlan.objects.filter(pk=plan_id)).first() if plan_id else None
     if plan is None:
         raise NotFound("Rate plan not found.", code="plan_not_found")
@@ -76,7 +86,7 @@ def rate_plan_get(*, plan_id) -> RatePlan:
 
 def rate_plan_get_active(*, plan_id) -> RatePlan:
     """An active plan by id (public or not); NotFound for unknown and inactive plans."""
-    plan_id = _valid_id(plan_id)
+    plan_id = positive_id(plan_id)
     plan = (_with_addons(RatePlan.objects.filter(pk=plan_id, is_active=True)).first()
             if plan_id else None)
     if plan is None:
@@ -88,7 +98,7 @@ def rate_plan_get_by_code(*, code: str, product: str | None = None) -> RatePlan:
     """A plan by code (staff). Several products may share a code: ?product= picks one; without it
     an active plan beats an inactive one, then CODE_LOOKUP_PRODUCT_PREFERENCE decides."""
     product = product_check(product)
-    if not isinstance(code, str) or not code or "\x00" in code or len(code) > 50:
+    if not _could_be_code(code):
         raise NotFound("Rate plan not found.", code="plan_not_found")
     queryset = RatePlan.objects.filter(code=code)
     if product:
@@ -101,11 +111,22 @@ def rate_plan_get_by_code(*, code: str, product: str | None = None) -> RatePlan:
     return candidates[0]
 
 
-def token_plan_get(code: str) -> RatePlan | None:
-    """The active token plan (product "tokens") with this code, or None."""
-    if not isinstance(code, str) or not code or "\x00" in code or len(code) > 50:
-        return None
-    return RatePlan.objects.filter(product=RatePlan.Product.TOKENS, code=code, is_active=True).first()
+def token_plan_get(*, code, include_inactive: bool = False) -> RatePlan:
+    """The token plan (product "tokens") with this code, if it is on sale (or `include_inactive`:
+    whatever its state, e.g. the plan a user is on). UnknownTokenPlan otherwise."""
+    plan = None
+    if _could_be_code(code):
+        plans = RatePlan.objects.filter(product=RatePlan.Product.TOKENS, code=code)
+        plan = (plans if include_inactive else plans.filter(is_active=True)).first()
+    if plan is None:
+        raise UnknownTokenPlan(fields={"plan": ["Unknown plan."]})
+    return plan
+
+
+def token_basic_plan() -> RatePlan:
+    """The free plan every user falls back to (active or not: it is never sold, and
+    plans.services keeps it from being deleted or renamed)."""
+    return token_plan_get(code=BASIC_TOKEN_PLAN_CODE, include_inactive=True)
 
 
 def token_plans_active() -> QuerySet[RatePlan]:
@@ -116,12 +137,14 @@ def credit_packages_active() -> QuerySet[CreditPackage]:
     return CreditPackage.objects.filter(is_active=True)
 
 
-def credit_package_get(package_id) -> CreditPackage | None:
-    """The active credit package with this id (int or numeric string), or None."""
-    package_id = _valid_id(package_id)
-    if package_id is None:
-        return None
-    return CreditPackage.objects.filter(pk=package_id, is_active=True).first()
+def credit_package_get(*, package_id) -> CreditPackage:
+    """The credit package on sale with this id (int or numeric string); UnknownCreditPackage
+    otherwise."""
+    package_id = positive_id(package_id)
+    package = CreditPackage.objects.filter(pk=package_id, is_active=True).first() if package_id else None
+    if package is None:
+        raise UnknownCreditPackage(fields={"package_id": ["Unknown package."]})
+    return package
 
 
 def plan_price_of(plan: RatePlan) -> pricing.PlanPrice:

@@ -1,4 +1,8 @@
-"""Input and output shapes of the plans API (seed 002's names; rupees outside, paise inside)."""
+"""Input and output shapes of the plans API (seed 002's names; rupees outside, paise inside).
+
+Input serializers check shape and types only; what a value may be (lengths, ranges, the code's
+characters, the currency) is the model's rule, applied by plans.services for every caller.
+"""
 
 from decimal import Decimal
 
@@ -6,13 +10,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import StrictIntegerField, StrictSerializer
+from config.errors import InvalidInput
+from config.ids import MAX_ID
+from config.money import paise, rupees
 from plans import pricing
 from plans.models import RatePlan
-from plans.selectors import MAX_ID
 
 
 class RupeeField(serializers.DecimalField):
-    """Rupees in JSON (a number with at most 2 decimals), integer paise in Python."""
+    """Rupees in JSON (a non-negative number with at most 2 decimals), integer paise in Python."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_digits", 12)
@@ -24,10 +30,10 @@ class RupeeField(serializers.DecimalField):
     def to_internal_value(self, data):
         if isinstance(data, bool):
             self.fail("invalid")
-        return pricing.paise(super().to_internal_value(data))
+        return paise(super().to_internal_value(data))
 
     def to_representation(self, value):
-        return pricing.rupees(value)
+        return rupees(value)
 
 
 def _rupees_out(**kwargs) -> serializers.DecimalField:
@@ -49,8 +55,8 @@ class RatePlanMetadataSerializer(serializers.Serializer):
 
 def _addons_metadata(plan: RatePlan) -> dict:
     return {"addOns": {
-        addon.code: {"payg": pricing.rupees(addon.payg_price_paise),
-                     "oneTime": pricing.rupees(addon.one_time_price_paise),
+        addon.code: {"payg": rupees(addon.payg_price_paise),
+                     "oneTime": rupees(addon.one_time_price_paise),
                      "description": addon.description}
         for addon in plan.addons.all()
     }}
@@ -83,8 +89,8 @@ class PublicRatePlanSerializer(serializers.Serializer):
 
     @extend_schema_field(_rupees_out())
     def get_quarterly_price(self, plan):
-        return pricing.rupees(plan.quarterly_price_paise if plan.quarterly_price_paise is not None
-                              else 3 * plan.monthly_price_paise)
+        return rupees(plan.quarterly_price_paise if plan.quarterly_price_paise is not None
+                      else 3 * plan.monthly_price_paise)
 
     @extend_schema_field(serializers.ChoiceField(choices=pricing.BILLING_CYCLES))
     def get_billing_cycle(self, plan):
@@ -188,34 +194,31 @@ class RatePlanAddOnWriteSerializer(StrictSerializer):
 
     payg = RupeeField(source="payg_price_paise", required=False)
     oneTime = RupeeField(source="one_time_price_paise", required=False)
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
 
 
 class RatePlanWriteSerializer(StrictSerializer):
     """POST (product, plan_code, planName, monthlyPrice required) and PUT (any subset)."""
 
     product = serializers.ChoiceField(choices=RatePlan.Product.choices)
-    plan_code = serializers.RegexField(r"^[A-Za-z0-9_.\-]+$", max_length=50, source="code")
-    planName = serializers.CharField(max_length=120, source="name")
-    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    plan_code = serializers.CharField(source="code")
+    planName = serializers.CharField(source="name")
+    description = serializers.CharField(required=False, allow_blank=True)
     monthlyPrice = RupeeField(source="monthly_price_paise")
     quarterlyPrice = RupeeField(source="quarterly_price_paise", required=False, allow_null=True)
     annualPrice = RupeeField(source="annual_price_paise", required=False, allow_null=True)
     setupFee = RupeeField(source="setup_fee_paise", required=False)
-    currency = serializers.CharField(max_length=3, required=False, help_text="INR only")
-    gstRate = serializers.DecimalField(source="gst_rate", max_digits=5, decimal_places=2, min_value=0,
-                                       max_value=100, required=False, coerce_to_string=False)
-    durationDays = StrictIntegerField(source="duration_days", min_value=1, max_value=36_500, required=False,
-                                      allow_null=True)
-    tokenAllowance = StrictIntegerField(source="token_allowance", min_value=0, max_value=10**15,
-                                        required=False)
-    tier = StrictIntegerField(min_value=0, max_value=10**6, required=False)
+    currency = serializers.CharField(required=False, help_text="INR only")
+    gstRate = serializers.DecimalField(source="gst_rate", max_digits=5, decimal_places=2, required=False,
+                                       coerce_to_string=False, help_text="Percent, 0 to 100")
+    durationDays = StrictIntegerField(source="duration_days", required=False, allow_null=True)
+    tokenAllowance = StrictIntegerField(source="token_allowance", required=False)
+    tier = StrictIntegerField(required=False)
     limits = serializers.DictField(required=False)
-    features = serializers.ListField(child=serializers.CharField(max_length=300), max_length=100,
-                                     required=False)
+    features = serializers.ListField(child=serializers.CharField(), required=False)
     isPublic = serializers.BooleanField(source="is_public", required=False)
     isActive = serializers.BooleanField(source="is_active", required=False)
-    sortOrder = StrictIntegerField(source="sort_order", min_value=-(10**6), max_value=10**6, required=False)
+    sortOrder = StrictIntegerField(source="sort_order", required=False)
     metadata = serializers.DictField(
         child=serializers.DictField(child=RatePlanAddOnWriteSerializer()), required=False,
         help_text='{"addOns": {code: {payg, oneTime, description}}}; replaces the plan\'s add-ons',
@@ -225,9 +228,6 @@ class RatePlanWriteSerializer(StrictSerializer):
         unknown = set(value) - {"addOns"}
         if unknown:
             raise serializers.ValidationError(f"Unknown key {sorted(unknown)[0]}; only addOns.")
-        for code in value.get("addOns", {}):
-            if not code or len(code) > 50:
-                raise serializers.ValidationError("Add-on codes are 1 to 50 characters.")
         return value
 
     def service_kwargs(self) -> dict:
@@ -237,3 +237,12 @@ class RatePlanWriteSerializer(StrictSerializer):
         if metadata is not None and "addOns" in metadata:
             data["addons"] = [{"code": code, **values} for code, values in metadata["addOns"].items()]
         return data
+
+    def api_error(self, error: InvalidInput, codes: dict[str, str]) -> InvalidInput:
+        """A service's refusal of a field, told with this API's field names (planName, not name)."""
+        if error.code != "invalid" or not error.fields:
+            return error
+        names = {field.source: name for name, field in self.fields.items()}
+        fields = {names.get(field, field): messages for field, messages in error.fields.items()}
+        field, messages = next(iter(fields.items()))
+        return InvalidInput(f"{field}: {messages[0]}", code=codes.get(field, "invalid"), fields=fields)

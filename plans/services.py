@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 
 from config.errors import Conflict, InvalidInput, NotFound
+from plans.catalog import BASIC_TOKEN_PLAN_CODE
 from plans.models import AddOn, CreditPackage, RatePlan
 
 RATE_PLAN_FIELDS = (
@@ -17,98 +17,39 @@ RATE_PLAN_FIELDS = (
 )
 CREDIT_PACKAGE_FIELDS = ("name", "price_paise", "credits", "currency", "is_active", "sort_order")
 ADDON_FIELDS = ("code", "description", "payg_price_paise", "one_time_price_paise")
-_MONEY_FIELDS = ("monthly_price_paise", "quarterly_price_paise", "annual_price_paise", "setup_fee_paise")
-_NULLABLE = {"quarterly_price_paise", "annual_price_paise", "duration_days"}
-_MAX_PAISE = 10**14
+# Names and codes lose surrounding spaces; nothing is ever cut short.
+_STRIPPED = ("code", "name")
 
 
 def _bad(field: str, message: str, code: str = "invalid") -> InvalidInput:
     return InvalidInput(f"{field}: {message}", code=code, fields={field: [message]})
 
 
-def _int(field: str, value, *, minimum: int = 0, maximum: int = _MAX_PAISE, nullable: bool = False):
-    if value is None and nullable:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(field, "A whole number is required.")
-    if not minimum <= value <= maximum:
-        raise _bad(field, f"Must be between {minimum} and {maximum}.")
-    return value
-
-
-def _has_nul(value) -> bool:
-    """PostgreSQL text and jsonb cannot hold NUL characters; refuse them as bad input, not a 500."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-def _percent(field: str, value) -> Decimal:
-    message = "A percentage between 0 and 100 with at most 2 decimals is required."
-    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
-        raise _bad(field, message)
-    try:
-        value = Decimal(value)
-    except (InvalidOperation, ValueError) as exc:
-        raise _bad(field, message) from exc
-    if not value.is_finite() or not 0 <= value <= 100 or value != value.quantize(Decimal("0.01")):
-        raise _bad(field, message)
-    return value
-
-
-def rate_plan_fields_clean(values: dict) -> dict:
-    """Type and range checks of RatePlan fields (the database constraints say the same)."""
-    clean = {}
-    for field, value in values.items():
-        if field not in RATE_PLAN_FIELDS:
+def _known(values: dict, allowed: tuple[str, ...]) -> dict:
+    """The fields a service may set, names and codes stripped; anything else is refused."""
+    for field in values:
+        if field not in allowed:
             raise _bad(field, "Unknown or read-only field.")
-        if _has_nul(value):
-            raise _bad(field, "NUL characters are not allowed.")
-        if field in _MONEY_FIELDS:
-            value = _int(field, value, nullable=field in _NULLABLE)
-        elif field == "duration_days":
-            value = _int(field, value, minimum=1, maximum=36_500, nullable=True)
-        elif field in ("token_allowance",):
-            value = _int(field, value, maximum=10**15)
-        elif field in ("tier", "sort_order"):
-            value = _int(field, value, minimum=-(10**6) if field == "sort_order" else 0, maximum=10**6)
-        elif field == "gst_rate":
-            value = _percent(field, value)
-        elif field in ("code", "name"):
-            if not isinstance(value, str) or not value.strip():
-                raise _bad(field, "May not be blank.")
-            value = value.strip()
-            limit = RatePlan._meta.get_field(field).max_length
-            if len(value) > limit:
-                raise _bad(field, f"At most {limit} characters.")
-        elif field == "description":
-            if not isinstance(value, str):
-                raise _bad(field, "Text is required.")
-        elif field == "currency":
-            if value != "INR":
-                raise _bad(field, "Only INR is supported.")
-        elif field == "limits":
-            if not isinstance(value, dict):
-                raise _bad(field, "An object is required.")
-        elif field == "features":
-            if not isinstance(value, list):
-                raise _bad(field, "A list is required.")
-        elif field in ("is_public", "is_active"):
-            if not isinstance(value, bool):
-                raise _bad(field, "true or false is required.")
-        clean[field] = value
-    return clean
+    return {field: value.strip() if field in _STRIPPED and isinstance(value, str) else value
+            for field, value in values.items()}
+
+
+def _full_clean(instance: models.Model, *, exclude: tuple[str, ...] = ()) -> None:
+    """The model's own field rules (validators, lengths, choices) → InvalidInput naming the field.
+    Uniqueness is left to the database (a Conflict when saving); every other constraint has a
+    field validator that says the same."""
+    try:
+        instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        fields = {field: list(messages) for field, messages in exc.message_dict.items()}
+        field, messages = next(iter(fields.items()))
+        raise InvalidInput(f"{field}: {messages[0]}", code="invalid", fields=fields) from exc
 
 
 def addons_clean(addons) -> list[dict]:
+    """Add-on rows as the services store them; every refusal names the field "addons"."""
     if not isinstance(addons, list | tuple):
         raise _bad("addons", "A list is required.")
-    if _has_nul(list(addons)):
-        raise _bad("addons", "NUL characters are not allowed.")
     clean, codes = [], set()
     for item in addons:
         if not isinstance(item, dict) or not isinstance(item.get("code"), str) or not item["code"].strip():
@@ -116,21 +57,15 @@ def addons_clean(addons) -> list[dict]:
         unknown = set(item) - set(ADDON_FIELDS)
         if unknown:
             raise _bad("addons", f"Unknown add-on field {sorted(unknown)[0]}.")
-        code = item["code"].strip()
-        if len(code) > AddOn._meta.get_field("code").max_length:
-            raise _bad("addons", f"Add-on code {code[:60]} is too long.")
-        if code in codes:
-            raise _bad("addons", f"Add-on {code} is listed twice.", code="duplicate_addon")
-        codes.add(code)
-        description = item.get("description") or ""
-        if not isinstance(description, str) or len(description) > AddOn._meta.get_field("description").max_length:
-            raise _bad("addons", f"Add-on {code}: description must be text of at most 200 characters.")
-        clean.append({
-            "code": code,
-            "description": description,
-            "payg_price_paise": _int("addons", item.get("payg_price_paise", 0)),
-            "one_time_price_paise": _int("addons", item.get("one_time_price_paise", 0)),
-        })
+        addon = AddOn(**{**item, "code": item["code"].strip(), "description": item.get("description") or ""})
+        try:
+            _full_clean(addon, exclude=("plan",))
+        except InvalidInput as exc:
+            raise _bad("addons", f"Add-on {addon.code[:60]!r}: {exc.message}") from exc
+        if addon.code in codes:
+            raise _bad("addons", f"Add-on {addon.code} is listed twice.", code="duplicate_addon")
+        codes.add(addon.code)
+        clean.append({field: getattr(addon, field) for field in ADDON_FIELDS})
     return clean
 
 
@@ -189,7 +124,7 @@ def _delete_or_deactivate(instance: models.Model, *, ignore=()) -> bool:
 
 # The plan every token user falls back to (first use, expiry, refund): it must always exist,
 # active and under this code.
-FALLBACK_PLANS = {(RatePlan.Product.TOKENS, "basic")}
+FALLBACK_PLANS = {(RatePlan.Product.TOKENS, BASIC_TOKEN_PLAN_CODE)}
 
 
 def _fallback_guard(plan: RatePlan, *, deleting: bool = False, values: dict | None = None) -> None:
@@ -207,12 +142,11 @@ def _fallback_guard(plan: RatePlan, *, deleting: bool = False, values: dict | No
 def rate_plan_create(*, product: str, code: str, name: str, monthly_price_paise: int,
                      addons: list[dict] | None = None, **fields) -> RatePlan:
     """A new plan; `addons` is a list of {code, description, payg_price_paise, one_time_price_paise}."""
-    if product not in RatePlan.Product.values:
-        raise _bad("product", f"Must be one of {', '.join(RatePlan.Product.values)}.", code="invalid_product")
-    values = rate_plan_fields_clean({"code": code, "name": name, "monthly_price_paise": monthly_price_paise,
-                               **fields})
-    addon_rows = addons_clean(addons or [])
+    values = _known({"code": code, "name": name, "monthly_price_paise": monthly_price_paise, **fields},
+                    RATE_PLAN_FIELDS)
     plan = RatePlan(product=product, **values)
+    _full_clean(plan)
+    addon_rows = addons_clean(addons or [])
     _save(plan, conflict_field="code", message=f"A {product} plan with code {plan.code} exists.")
     AddOn.objects.bulk_create([AddOn(plan=plan, **row) for row in addon_rows])
     return plan
@@ -225,12 +159,13 @@ def rate_plan_update(*, plan: RatePlan, addons: list[dict] | None = None, **chan
     if "product" in changes:
         if changes.pop("product") != plan.product:
             raise _bad("product", "The product of a plan cannot be changed.", code="product_immutable")
-    values = rate_plan_fields_clean(changes)
+    values = _known(changes, RATE_PLAN_FIELDS)
     plan = _lock(plan)
     _fallback_guard(plan, values=values)
     for field, value in values.items():
         setattr(plan, field, value)
     if values:
+        _full_clean(plan)
         _save(plan, conflict_field="code", message=f"A {plan.product} plan with code {plan.code} exists.")
     if addons is not None:
         rate_plan_addons_set(plan=plan, addons=addons)
@@ -271,48 +206,24 @@ def rate_plan_delete(*, plan: RatePlan) -> bool:
 
 # Credit packages ----------------------------------------------------------------------------
 
-def credit_package_fields_clean(values: dict) -> dict:
-    clean = {}
-    for field, value in values.items():
-        if field not in CREDIT_PACKAGE_FIELDS:
-            raise _bad(field, "Unknown or read-only field.")
-        if _has_nul(value):
-            raise _bad(field, "NUL characters are not allowed.")
-        if field == "price_paise":
-            value = _int(field, value, minimum=1)
-        elif field == "credits":
-            value = _int(field, value, minimum=1, maximum=10**15)
-        elif field == "sort_order":
-            value = _int(field, value, minimum=-(10**6), maximum=10**6)
-        elif field == "name":
-            if not isinstance(value, str) or not value.strip():
-                raise _bad(field, "May not be blank.")
-            value = value.strip()[:120]
-        elif field == "currency":
-            if value != "INR":
-                raise _bad(field, "Only INR is supported.")
-        elif field == "is_active":
-            if not isinstance(value, bool):
-                raise _bad(field, "true or false is required.")
-        clean[field] = value
-    return clean
-
-
 @transaction.atomic
 def credit_package_create(*, name: str, price_paise: int, credits: int, **fields) -> CreditPackage:
-    values = credit_package_fields_clean({"name": name, "price_paise": price_paise, "credits": credits, **fields})
+    values = _known({"name": name, "price_paise": price_paise, "credits": credits, **fields},
+                    CREDIT_PACKAGE_FIELDS)
     package = CreditPackage(**values)
+    _full_clean(package)
     _save(package, conflict_field="name", message="Could not save the package.")
     return package
 
 
 @transaction.atomic
 def credit_package_update(*, package: CreditPackage, **changes) -> CreditPackage:
-    values = credit_package_fields_clean(changes)
+    values = _known(changes, CREDIT_PACKAGE_FIELDS)
     package = _lock(package)
     for field, value in values.items():
         setattr(package, field, value)
     if values:
+        _full_clean(package)
         _save(package, conflict_field="name", message="Could not save the package.")
     return package
 

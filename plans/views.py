@@ -103,7 +103,10 @@ class RatePlanListView(_StaffView):
                    responses={201: StaffPlanEnvelope, **error_responses(SUCCESS, 400, 401, 403, 409)})
     def post(self, request):
         data = _validated(s.RatePlanWriteSerializer(data=request.data), PLAN_WRITE_CODES)
-        plan = services.rate_plan_create(**data.service_kwargs())
+        try:
+            plan = services.rate_plan_create(**data.service_kwargs())
+        except InvalidInput as exc:
+            raise data.api_error(exc, PLAN_WRITE_CODES) from exc
         return _plan_response(plan, status=201, message="Rate plan created")
 
 
@@ -119,7 +122,10 @@ class RatePlanDetailView(_StaffView):
     def put(self, request, pk: int):
         plan = selectors.rate_plan_get(plan_id=pk)
         data = _validated(s.RatePlanWriteSerializer(data=request.data, partial=True), PLAN_WRITE_CODES)
-        plan = services.rate_plan_update(plan=plan, **data.service_kwargs())
+        try:
+            plan = services.rate_plan_update(plan=plan, **data.service_kwargs())
+        except InvalidInput as exc:
+            raise data.api_error(exc, PLAN_WRITE_CODES) from exc
         return _plan_response(plan, message="Rate plan updated")
 
     @extend_schema(tags=TAGS, operation_id="rate_plans_destroy",

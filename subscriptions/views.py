@@ -33,9 +33,9 @@ from config.errors import Forbidden, InvalidInput, NotFound
 from config.idempotency import idempotent
 from config.permissions import IsUser, is_api_key_request
 from config.schema import error_responses
+from plans.selectors import token_plan_get
 from subscriptions import serializers as s
 from subscriptions import services
-from subscriptions.selectors import token_plan_get
 from tenants.authentication import ApiKeyAuthentication
 
 TAGS = ["tokens"]

@@ -116,6 +116,16 @@ def test_history_of_a_user_without_a_wallet_is_empty(client_for, user):
     assert data == {"user_id": user.pk, "transactions": [], "total": 0}
 
 
+@pytest.mark.parametrize("user_id, status", [("0", 400), ("-1", 400), ("1.0", 400),
+                                             ("9223372036854775807", 404), ("9223372036854775808", 400)])
+def test_history_user_id_follows_the_one_id_rule(staff_client, user_id, status):
+    """`config.ids.positive_id`: a positive bigint, else 400 (never a 500 from the database)."""
+    response = staff_client.get(f"/api/credits/history/{user_id}")
+    assert response.status_code == status
+    expected = "Invalid user id." if status == 400 else "User not found."
+    assert response.json() == {"status": "ERROR", "message": expected}
+
+
 # ?tenant= on /api/users/<phone> -------------------------------------------------------------
 
 @pytest.mark.parametrize("value", ["%00", "a%00b", "not a slug", "x" * 101, "%C3%A9t%C3%A9", ""])

@@ -2,7 +2,6 @@
 
 from payments.services.fulfilment import InvalidSignature, order_fulfil, order_verify
 from payments.services.orders import (
-    InvalidPackage,
     InvalidPlan,
     order_create,
     order_mark_failed,
@@ -17,7 +16,7 @@ from payments.services.webhooks import (
 )
 
 __all__ = [
-    "InvalidPackage", "InvalidPlan", "InvalidSignature", "WebhookProcessingFailed", "order_create",
+    "InvalidPlan", "InvalidSignature", "WebhookProcessingFailed", "order_create",
     "order_fulfil", "order_mark_failed", "order_reconcile", "order_refund", "order_verify",
     "orders_expire", "orders_reconcile", "refund_sync_from_gateway", "webhook_event_process",
     "webhook_event_receive",

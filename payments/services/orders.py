@@ -11,48 +11,38 @@ from django.utils import timezone
 from config.errors import InvalidInput, NotFound
 from payments.gateways import GatewayUnavailable, get_gateway
 from payments.models import PaymentOrder
-from plans.models import CreditPackage, RatePlan
+from plans.models import RatePlan
+from plans.selectors import credit_package_get, token_plan_get
 
 logger = logging.getLogger(__name__)
 
 
 class InvalidPlan(InvalidInput):
+    """A token plan on sale that this user cannot buy (unknown plans and packages are refused by
+    the catalog's selectors with the same code and message)."""
+
     code = "invalid_plan"
     default_message = "invalid plan"
-
-
-class InvalidPackage(InvalidInput):
-    code = "invalid_package"
-    default_message = "invalid package"
 
 
 def _receipt() -> str:
     return f"kosh_{secrets.token_hex(10)}"  # Razorpay allows 40 characters
 
 
-def _token_plan_for_purchase(*, user, plan_code: str) -> RatePlan:
-    plan = RatePlan.objects.filter(product=RatePlan.Product.TOKENS, code=plan_code, is_active=True).first()
-    if plan is None:
-        raise InvalidPlan(fields={"plan": ["Unknown plan."]})
+def _purchasable_token_plan(*, user, plan_code: str) -> RatePlan:
+    """A token plan on sale that the user may pay for: not free, not below their current plan."""
+    plan = token_plan_get(code=plan_code)
     if plan.monthly_price_paise <= 0:
         raise InvalidPlan("free plan needs no payment", code="free_plan",
                           fields={"plan": ["This plan is free."]})
     from subscriptions.services import token_usage_get
 
-    current_code = token_usage_get(user=user).get("plan")
-    current = RatePlan.objects.filter(product=RatePlan.Product.TOKENS, code=current_code).first()
-    if current is not None and plan.tier < current.tier:
+    current = token_plan_get(code=token_usage_get(user=user)["plan"], include_inactive=True)
+    if plan.tier < current.tier:
         # Paying for less than one has: refused. The same plan again is a renewal.
         raise InvalidPlan("plan is lower than your current plan", code="plan_downgrade",
                           fields={"plan": [f"You are on {current.code}."]})
     return plan
-
-
-def _package_for_purchase(package_id: int) -> CreditPackage:
-    package = CreditPackage.objects.filter(pk=package_id, is_active=True).first()
-    if package is None:
-        raise InvalidPackage("Invalid package", fields={"package_id": ["Unknown package."]})
-    return package
 
 
 def order_create(*, user, plan_code: str | None = None, package_id: int | None = None, tenant=None,
@@ -66,11 +56,11 @@ def order_create(*, user, plan_code: str | None = None, package_id: int | None =
     if (plan_code is None) == (package_id is None):
         raise InvalidInput("Buy either a plan or a package.", code="invalid_body")
     if plan_code is not None:
-        plan, package = _token_plan_for_purchase(user=user, plan_code=plan_code), None
+        plan, package = _purchasable_token_plan(user=user, plan_code=plan_code), None
         kind, amount, currency, credits = PaymentOrder.Kind.TOKEN_PLAN, plan.monthly_price_paise, plan.currency, None
         notes = {"kind": kind, "plan": plan.code}
     else:
-        plan, package = None, _package_for_purchase(package_id)
+        plan, package = None, credit_package_get(package_id=package_id)
         kind, amount, currency, credits = (PaymentOrder.Kind.CREDIT_PACKAGE, package.price_paise,
                                            package.currency, package.credits)
         notes = {"kind": kind, "package_id": str(package.pk)}

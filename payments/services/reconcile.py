@@ -7,9 +7,10 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from config.errors import BadGateway, Conflict, InvalidInput
+from config.errors import BadGateway, Conflict, InvalidInput, NotFound
 from payments.gateways import get_gateway
 from payments.models import PaymentOrder
+from payments.selectors import order_get
 from payments.services.fulfilment import order_fulfil
 from payments.services.orders import order_mark_failed
 
@@ -20,8 +21,11 @@ def order_reconcile(*, order_id: int, source: str = "reconcile") -> str:
     """Fetch the order's payments: a captured one fulfils the order; if every attempt failed the
     order is failed; otherwise (no attempt yet, or authorized and not yet captured) it waits.
     Returns what happened. Gateway errors propagate as BadGateway."""
-    order = PaymentOrder.objects.filter(pk=order_id).first()
-    if order is None or order.is_paid:
+    try:
+        order = order_get(order_id=order_id)
+    except NotFound:
+        return "skipped"
+    if order.is_paid:
         return "skipped"
     payments = get_gateway(order.gateway).fetch_order_payments(order.gateway_order_id)
     captured = [p for p in payments if p.status == "captured"]

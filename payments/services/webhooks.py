@@ -17,7 +17,8 @@ from django.utils import timezone
 from config.errors import BadGateway, Conflict, InvalidInput, ServiceError
 from payments.gateways import get_gateway
 from payments.gateways.base import refund_from_entity
-from payments.models import PaymentOrder, WebhookEvent
+from payments.models import WebhookEvent
+from payments.selectors import order_find_by_gateway_id
 from payments.services.fulfilment import InvalidSignature, order_fulfil
 from payments.services.orders import order_mark_failed
 from payments.services.refunds import refund_sync_from_gateway
@@ -103,18 +104,12 @@ def _entity(payload: dict, name: str) -> dict:
     return entity
 
 
-def _order_for(event: WebhookEvent, gateway_order_id) -> PaymentOrder | None:
-    if not isinstance(gateway_order_id, str) or not gateway_order_id:
-        return None
-    return PaymentOrder.objects.filter(gateway=event.gateway, gateway_order_id=gateway_order_id).first()
-
-
 def _on_paid(event: WebhookEvent, payload: dict) -> str:
     payment = _entity(payload, "payment")
     gateway_order_id = payment.get("order_id")
     if not gateway_order_id and event.event_type == "order.paid":
         gateway_order_id = _entity(payload, "order").get("id")
-    order = _order_for(event, gateway_order_id)
+    order = order_find_by_gateway_id(gateway=event.gateway, gateway_order_id=gateway_order_id)
     if order is None:
         return "ignored: unknown order"
     payment_id, amount = payment.get("id"), payment.get("amount")
@@ -132,7 +127,7 @@ def _on_paid(event: WebhookEvent, payload: dict) -> str:
 
 def _on_payment_failed(event: WebhookEvent, payload: dict) -> str:
     payment = _entity(payload, "payment")
-    order = _order_for(event, payment.get("order_id"))
+    order = order_find_by_gateway_id(gateway=event.gateway, gateway_order_id=payment.get("order_id"))
     if order is None:
         return "ignored: unknown order"
     reason = payment.get("error_description") or payment.get("error_code") or "payment failed"

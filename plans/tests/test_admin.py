@@ -114,6 +114,21 @@ def test_add_form_refuses_bad_limits(admin_client, calls):
     assert calls == []
 
 
+@pytest.mark.parametrize("change, field", [
+    ({"tier": str(10**6 + 1)}, "tier"), ({"code": "has space"}, "code"), ({"features": '["x", 1]'}, "features"),
+    ({"limits": '{"a": "\\u0000"}'}, "limits"), ({"addons-0-code": "x" * 51}, "code"),
+])
+def test_add_form_shows_the_models_rules(admin_client, calls, change, field):
+    """The same rules as the API: the model's, shown on the form before any service is called."""
+    response = admin_client.post(f"{PLAN_URL}add/", _plan_form(**change))
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    errors = form.errors or response.context["inline_admin_formsets"][0].formset.errors[0]
+    assert field in errors, errors
+    assert not RatePlan.objects.filter(product="telephony", code__in=["ADMINPLAN", "has space"]).exists()
+    assert calls == []
+
+
 def test_admin_delete_of_referenced_plan_deactivates(admin_client, calls, reference_model_for):
     model = reference_model_for("plans.RatePlan", on_delete=models.CASCADE)
     plan = RatePlanFactory()

@@ -383,11 +383,33 @@ def test_staff_create_same_code_other_product_is_fine_same_product_conflicts(sta
     ({"planName": "a\u0000b"}, "invalid", "planName"),
     ({"features": ["a\u0000b"]}, "invalid", "features"),
     ({"metadata": {"addOns": {"x\u0000": {"payg": 1}}}}, "invalid", "addons"),
+    ({"metadata": {"addOns": {"x" * 51: {"payg": 1}}}}, "invalid", "addons"),
+    ({"planName": "x" * 121}, "invalid", "planName"),
+    ({"description": "x" * 5_001}, "invalid", "description"),
+    ({"gstRate": 100.01}, "invalid", "gstRate"),
+    ({"tier": 10**6 + 1}, "invalid", "tier"),
+    ({"tokenAllowance": -1}, "invalid", "tokenAllowance"),
+    ({"sortOrder": 10**7}, "invalid", "sortOrder"),
+    ({"features": ["x" * 301]}, "invalid", "features"),
 ])
 def test_staff_create_bad_input(staff_client, change, code, field):
     body = {"product": "telephony", "plan_code": "NEWPLAN", "planName": "New", "monthlyPrice": 10, **change}
     _error(staff_client.post(PLANS, body, format="json"), 400, code, field)
     assert not RatePlan.objects.filter(code="NEWPLAN").exists()
+
+
+def test_staff_write_refusals_name_the_api_fields(staff_client):
+    """The model's rules apply in the service; the answer still names the field as the API does."""
+    body = {"product": "telephony", "plan_code": "has space", "planName": "x" * 121, "monthlyPrice": 10}
+    error = _error(staff_client.post(PLANS, body, format="json"), 400, "invalid_code", "plan_code")["error"]
+    assert error["message"].startswith("plan_code: ") and "planName" in error["fields"]
+    assert not {"code", "name"} & set(error["fields"])
+    plan = starter()
+    error = _error(staff_client.put(f"{PLANS}/{plan.pk}", {"durationDays": 0}, format="json"),
+                   400, "invalid", "durationDays")["error"]
+    assert error["message"] == "durationDays: Ensure this value is greater than or equal to 1."
+    plan.refresh_from_db()
+    assert plan.duration_days is None
 
 
 @pytest.mark.parametrize("raw", ["[]", "{", "null"])

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config.errors import InvalidInput
+from config.money import paise, rupees
 from plans import pricing
-from plans.pricing import AddOnPrice, PlanPrice, quote, rupees
+from plans.pricing import AddOnPrice, PlanPrice, quote
 
 TFN = AddOnPrice(code="extraTollFreeNumber", description="Extra Toll-Free Numbers", payg_paise=100,
                  one_time_paise=19_900)
@@ -121,7 +122,7 @@ def test_rupees(paise, expected):
 
 @pytest.mark.parametrize("rupee, expected", [("1.99", 199), (Decimal("349"), 34_900), ("0.005", 1), (12, 1200)])
 def test_paise(rupee, expected):
-    assert pricing.paise(rupee) == expected
+    assert paise(rupee) == expected
 
 
 def test_annual_without_annual_price_is_refused():

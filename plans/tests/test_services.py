@@ -17,23 +17,38 @@ pytestmark = pytest.mark.django_db
 # Selectors for other apps -----------------------------------------------------------------
 
 def test_token_plan_get():
-    plan = selectors.token_plan_get("standard")
+    plan = selectors.token_plan_get(code="standard")
     assert (plan.product, plan.code, plan.token_allowance) == ("tokens", "standard", 10_000)
-    assert selectors.token_plan_get("STARTER") is None  # a telephony code
-    for bad in ("", None, 5, "nope", "stan\x00dard", "x" * 500):
-        assert selectors.token_plan_get(bad) is None
+    for bad in ("STARTER", "", None, 5, "nope", "stan\x00dard", "x" * 500):  # STARTER: a telephony code
+        with pytest.raises(selectors.UnknownTokenPlan) as info:
+            selectors.token_plan_get(code=bad)
+        assert (info.value.status_code, info.value.message, info.value.code) == (400, "invalid plan",
+                                                                                 "invalid_plan")
+        assert info.value.fields == {"plan": ["Unknown plan."]}
     RatePlan.objects.filter(product="tokens", code="premium").update(is_active=False)
-    assert selectors.token_plan_get("premium") is None
+    with pytest.raises(selectors.UnknownTokenPlan):
+        selectors.token_plan_get(code="premium")
+    # The plan a user is on may have been withdrawn from sale since.
+    assert selectors.token_plan_get(code="premium", include_inactive=True).code == "premium"
+
+
+def test_token_basic_plan_even_when_inactive():
+    RatePlan.objects.filter(product="tokens", code="basic").update(is_active=False)
+    basic = selectors.token_basic_plan()
+    assert (basic.product, basic.code, basic.is_active) == ("tokens", "basic", False)
+    assert list(selectors.token_plans_active().values_list("code", flat=True)) == ["standard", "premium"]
 
 
 def test_credit_package_get():
     premium = CreditPackage.objects.get(name="Premium Pack")
-    assert selectors.credit_package_get(premium.pk) == premium
-    assert selectors.credit_package_get(str(premium.pk)) == premium
-    for bad in ("uuid", "", None, True, -1, 0, 10**30, str(10**30), "1.0", [premium.pk]):
-        assert selectors.credit_package_get(bad) is None
+    assert selectors.credit_package_get(package_id=premium.pk) == premium
+    assert selectors.credit_package_get(package_id=str(premium.pk)) == premium
     retired = CreditPackageFactory(is_active=False)
-    assert selectors.credit_package_get(retired.pk) is None
+    for bad in ("uuid", "", None, True, -1, 0, 10**30, str(10**30), "1.0", [premium.pk], retired.pk):
+        with pytest.raises(selectors.UnknownCreditPackage) as info:
+            selectors.credit_package_get(package_id=bad)
+        assert (info.value.status_code, info.value.code) == (400, "invalid_package")
+        assert info.value.fields == {"package_id": ["Unknown package."]}
 
 
 def test_price_quote_get_for_other_apps():
@@ -67,13 +82,23 @@ def test_rate_plan_create_with_add_ons():
 @pytest.mark.parametrize("kwargs, field", [
     ({"product": "hardware"}, "product"),
     ({"code": "  "}, "code"),
+    ({"code": "has space"}, "code"),
+    ({"code": "x" * 51}, "code"),
+    ({"name": "x" * 121}, "name"),
+    ({"name": "a\x00b"}, "name"),
+    ({"description": "x" * 5_001}, "description"),
     ({"monthly_price_paise": -1}, "monthly_price_paise"),
-    ({"monthly_price_paise": 1.5}, "monthly_price_paise"),
-    ({"monthly_price_paise": True}, "monthly_price_paise"),
+    ({"annual_price_paise": 10**14 + 1}, "annual_price_paise"),
     ({"gst_rate": "18.001"}, "gst_rate"),
     ({"gst_rate": "NaN"}, "gst_rate"),
-    ({"gst_rate": 18.0}, "gst_rate"),
+    ({"gst_rate": "100.01"}, "gst_rate"),
     ({"duration_days": 0}, "duration_days"),
+    ({"tier": 10**6 + 1}, "tier"),
+    ({"sort_order": -(10**6) - 1}, "sort_order"),
+    ({"token_allowance": -1}, "token_allowance"),
+    ({"limits": {"note": "a\x00b"}}, "limits"),
+    ({"features": ["x" * 301]}, "features"),
+    ({"features": ["f"] * 101}, "features"),
     ({"limits": []}, "limits"),
     ({"features": {}}, "features"),
     ({"currency": "USD"}, "currency"),
@@ -84,6 +109,8 @@ def test_rate_plan_create_with_add_ons():
     ({"addons": [{"code": "a", "payg_price_paise": -5}]}, "addons"),
     ({"addons": [{"code": "a", "colour": "red"}]}, "addons"),
     ({"addons": {"code": "a"}}, "addons"),
+    ({"addons": [{"code": "x" * 51}]}, "addons"),
+    ({"addons": [{"code": "a", "description": "d" * 201}]}, "addons"),
 ])
 def test_rate_plan_create_refuses_bad_values(kwargs, field):
     values = {"product": "telephony", "code": "BAD", "name": "Bad", "monthly_price_paise": 100, **kwargs}
@@ -165,14 +192,35 @@ def test_credit_package_create_update_deactivate():
 
 
 @pytest.mark.parametrize("kwargs, field", [
-    ({"price_paise": 0}, "price_paise"), ({"credits": 0}, "credits"), ({"credits": "10"}, "credits"),
-    ({"name": ""}, "name"), ({"currency": "EUR"}, "currency"), ({"id": 3}, "id"),
+    ({"price_paise": 0}, "price_paise"), ({"credits": 0}, "credits"), ({"credits": 10**15 + 1}, "credits"),
+    ({"name": ""}, "name"), ({"name": "  "}, "name"), ({"name": "x" * 121}, "name"),
+    ({"currency": "EUR"}, "currency"), ({"sort_order": 10**6 + 1}, "sort_order"), ({"id": 3}, "id"),
 ])
 def test_credit_package_create_refuses_bad_values(kwargs, field):
     values = {"name": "Bad Pack", "price_paise": 100, "credits": 1, **kwargs}
     with pytest.raises(InvalidInput) as info:
         services.credit_package_create(**values)
-    assert field in info.value.fields
+    assert info.value.status_code == 400 and field in info.value.fields
+    assert not CreditPackage.objects.filter(price_paise=100, credits=1).exists()
+
+
+def test_package_and_plan_names_are_refused_alike_never_cut():
+    """Both names hold at most 120 characters: one more is a field error, for packages as for plans."""
+    name = "N" * 121
+    with pytest.raises(InvalidInput) as plan_error:
+        services.rate_plan_create(product="telephony", code="LONG", name=name, monthly_price_paise=100)
+    with pytest.raises(InvalidInput) as package_error:
+        services.credit_package_create(name=name, price_paise=100, credits=1)
+    package = CreditPackageFactory(name="Short")
+    with pytest.raises(InvalidInput) as update_error:
+        services.credit_package_update(package=package, name=name)
+    for error in (plan_error, package_error, update_error):
+        assert list(error.value.fields) == ["name"]
+        assert "120" in error.value.fields["name"][0]
+    package.refresh_from_db()
+    assert package.name == "Short"
+    assert not CreditPackage.objects.filter(name__startswith="NNN").exists()
+    assert services.credit_package_create(name="N" * 120, price_paise=100, credits=1).name == "N" * 120
 
 
 def test_credit_package_delete(reference_model_for):

@@ -143,11 +143,11 @@ def test_paid_upgrade_can_be_refused_but_not_downgrades_or_confirmations(clock):
                                       paid_upgrade_allowed=False).message == "downgraded to basic"
 
 
-def test_revert_to_basic_and_usage_reset(clock):
+def test_downgrade_to_basic_and_usage_reset(clock):
     staff = UserFactory(is_staff=True)
     counter = token_state(plan="premium", used=900, end=clock.now + timedelta(days=20))
     user = counter.subscription.user
-    change = services.token_plan_revert_to_basic(user=user, actor=staff, reason="refund rf_1")
+    change = services.token_plan_change(user=user, plan_code="basic", actor=staff, reason="refund rf_1")
     assert (change.plan, change.token_quota, change.token_used, change.plan_end_at) == (
         "basic", 1000, 900, None)
     usage = services.token_usage_reset(user=user, actor=staff, reason="goodwill")

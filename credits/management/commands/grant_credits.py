@@ -8,8 +8,22 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.phones import phone_normalize
+from accounts.selectors import user_by_phone
 from config.errors import ServiceError
 from credits import services
+from tenants.models import Tenant
+
+
+def _user_by_phone(raw_phone: str, *, tenant_slug: str | None):
+    """The user with this phone in the tenant named by `tenant_slug`, or among users without a
+    tenant when there is no slug; None for an unknown slug or phone."""
+    phone = phone_normalize(raw_phone)
+    tenant = None
+    if tenant_slug:
+        tenant = Tenant.objects.filter(slug=tenant_slug).first()
+        if tenant is None:
+            return None
+    return user_by_phone(tenant=tenant, phone=phone)
 
 
 class Command(BaseCommand):
@@ -37,14 +51,11 @@ class Command(BaseCommand):
             raise CommandError("--tenant goes with --phone.")
         try:
             if opts["phone"]:
-                users = User.objects.filter(phone=phone_normalize(opts["phone"]))
-                users = (users.filter(tenant__slug=opts["tenant"]) if opts["tenant"]
-                         else users.filter(tenant__isnull=True))
+                user = _user_by_phone(opts["phone"], tenant_slug=opts["tenant"])
             elif opts["user_id"] is not None:
-                users = User.objects.filter(pk=opts["user_id"])
+                user = User.objects.filter(pk=opts["user_id"]).first()
             else:
-                users = User.objects.filter(email__iexact=opts["email"].strip())
-            user = users.first()
+                user = User.objects.filter(email__iexact=opts["email"].strip()).first()
             if user is None:
                 raise CommandError("No such user.")
             actor = None

@@ -1,43 +1,28 @@
-"""Token plans and quotas (DESIGN §4.2, seeds 000/001).
-
-A user's token plan is their live `Subscription` in product ``tokens``; the quota is its
-`UsageCounter` (metric ``tokens``). Two lazy rules apply on every path that reads or changes the
-counter, in the same statement or transaction:
-
-- period reset: a counter whose `period_start` is before the current billing month gets
-  ``used = 0``, ``quota = allowance of the current plan`` (carry-over lasts one period),
-  ``period_start = month``;
-- expiry: a plan whose `current_period_end` has passed falls back to basic (quota = basic
-  allowance, ``used`` kept, end NULL), like a downgrade.
-
-Time comes from `subscriptions.clock` so tests can move it. No trust checks happen here
-(views decide who may call what), except the opt-in `paid_upgrade_allowed=False`.
-"""
+"""Token plans (seed 001's set-plan, paid purchases and their reversal), usage (seed 000) and
+consumption."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, Case, Exists, OuterRef, Subquery, Value, When
+from django.db import connection, transaction
 
-from config.errors import Forbidden, InvalidInput, NotFound, PaymentRequired
+from config.errors import Forbidden, InvalidInput, PaymentRequired
 from plans.models import RatePlan
+from plans.selectors import token_basic_plan, token_plan_get
 from subscriptions import clock, sql
-from subscriptions.models import Subscription, SubscriptionEvent, UsageCounter
-from subscriptions.selectors import (
-    METRIC,
-    TOKENS,
-    token_basic_plan,
-    token_counter_peek,
-    token_plan_get,
+from subscriptions.models import Subscription, SubscriptionEvent
+from subscriptions.selectors import TOKENS, token_counter_peek
+from subscriptions.services.events import _event
+from subscriptions.services.state import (
+    _has_ended,
+    _iso,
+    _lock_state,
+    _usage,
+    _usage_of,
+    _user_check,
 )
-
-logger = logging.getLogger(__name__)
 
 # The largest single consumption accepted (a guard against typos and overflow, not a quota).
 CONSUME_MAX = 10_000_000
@@ -75,123 +60,6 @@ class TokenPlanChange:
             "token_used": self.token_used,
             "remaining": self.remaining,
         }
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _usage(*, plan_code: str, quota: int, used: int, plan_end_at: datetime | None) -> dict:
-    return {
-        "plan": plan_code,
-        "token_quota": quota,
-        "token_used": used,
-        "remaining": quota - used,
-        "plan_end_at": _iso(plan_end_at),
-    }
-
-
-def _usage_of(subscription: Subscription, counter: UsageCounter) -> dict:
-    return _usage(plan_code=subscription.plan.code, quota=counter.quota, used=counter.used,
-                  plan_end_at=subscription.current_period_end)
-
-
-def _has_ended(subscription: Subscription, now: datetime) -> bool:
-    end = subscription.current_period_end
-    return end is not None and end <= now
-
-
-def _event(subscription, kind, *, now, from_plan="", to_plan="", actor=None, reason="", data=None):
-    SubscriptionEvent.objects.create(
-        subscription=subscription, kind=kind, from_plan_code=from_plan, to_plan_code=to_plan,
-        actor=actor if getattr(actor, "pk", None) else None, reason=(reason or "")[:500],
-        data=data or {}, created_at=now,
-    )
-
-
-def _user_check(*, user_id: int, tenant_id: int | None = None) -> None:
-    users = get_user_model().objects.filter(pk=user_id)
-    if tenant_id is not None:
-        users = users.filter(tenant_id=tenant_id)
-    if not users.exists():
-        raise NotFound("user not found", code="user_not_found")
-
-
-def _provision(*, user_id: int, now: datetime) -> Subscription:
-    """Create the basic subscription and its counter; if a concurrent request won, lock theirs."""
-    basic = token_basic_plan()
-    try:
-        with transaction.atomic():
-            subscription = Subscription.objects.create(
-                user_id=user_id, plan=basic, product=TOKENS, status=Subscription.Status.ACTIVE,
-                current_period_start=now, current_period_end=None,
-            )
-    except IntegrityError:
-        # The unique live-subscription index made us wait for the winner; it has committed.
-        subscription = _lock_live(user_id=user_id)
-        if subscription is None:  # pragma: no cover - the winner rolled back: try once more
-            return _provision(user_id=user_id, now=now)
-        return subscription
-    UsageCounter.objects.create(subscription=subscription, metric=METRIC,
-                                quota=basic.token_allowance, used=0,
-                                period_start=clock.billing_month_start(now))
-    _event(subscription, SubscriptionEvent.Kind.PROVISIONED, now=now, to_plan=basic.code)
-    return subscription
-
-
-def _lock_live(*, user_id: int) -> Subscription | None:
-    return (
-        Subscription.objects.select_for_update(of=("self",)).select_related("plan")
-        .filter(user_id=user_id, product=TOKENS, status__in=Subscription.LIVE_STATUSES)
-        .first()
-    )
-
-
-def _settle(subscription: Subscription, *, now: datetime, actor=None) -> UsageCounter:
-    """With `subscription` locked: lock its counter, apply expiry and the period reset, save."""
-    month = clock.billing_month_start(now)
-    counter = UsageCounter.objects.select_for_update().filter(
-        subscription=subscription, metric=METRIC).first()
-    if counter is None:
-        counter = UsageCounter.objects.create(
-            subscription=subscription, metric=METRIC, quota=subscription.plan.token_allowance,
-            used=0, period_start=month)
-    dirty = False
-    if _has_ended(subscription, now):
-        basic = token_basic_plan()
-        previous = subscription.plan
-        ended_at = subscription.current_period_end
-        subscription.plan = basic
-        subscription.current_period_start = ended_at
-        subscription.current_period_end = None
-        subscription.save(update_fields=["plan", "current_period_start", "current_period_end",
-                                         "updated_at"])
-        counter.quota = basic.token_allowance
-        dirty = True
-        _event(subscription, SubscriptionEvent.Kind.EXPIRED, now=now, from_plan=previous.code,
-               to_plan=basic.code, actor=actor, reason="plan ended",
-               data={"ended_at": _iso(ended_at), "used": counter.used})
-    if counter.period_start < month:
-        counter.used = 0
-        counter.quota = subscription.plan.token_allowance
-        counter.period_start = month
-        dirty = True
-    if dirty:
-        counter.save(update_fields=["used", "quota", "period_start", "updated_at"])
-    return counter
-
-
-def _lock_state(*, user_id: int, now: datetime, actor=None) -> tuple[Subscription, UsageCounter]:
-    """Inside a transaction: the user's live token subscription and counter, locked (subscription
-    first, then counter), provisioned if missing, expired plan fallen back, period reset."""
-    subscription = _lock_live(user_id=user_id)
-    if subscription is None:
-        subscription = _provision(user_id=user_id, now=now)
-    return subscription, _settle(subscription, now=now, actor=actor)
 
 
 # --- reads ---------------------------------------------------------------------------------
@@ -339,14 +207,6 @@ def token_purchase_reverse(*, user, plan: RatePlan, action: str, actor=None,
 
 
 @transaction.atomic
-def token_plan_revert_to_basic(*, user, actor=None, reason: str = "") -> TokenPlanChange:
-    """Back to basic (e.g. the token plan was refunded): a downgrade that keeps `used`."""
-    return _plan_change(user=user, target=token_basic_plan(), reset_used=False, actor=actor,
-                        reason=reason or "reverted to basic", paid_upgrade_allowed=True,
-                        extend_period=False)
-
-
-@transaction.atomic
 def token_usage_reset(*, user, actor=None, reason: str = "") -> dict:
     """used = 0 for the current period (staff / service action); the quota is unchanged."""
     now = clock.now()
@@ -410,116 +270,3 @@ def _consume_locked(*, user_id: int, tokens: int, tenant_id: int | None, now: da
         raise refusal
     return result
 
-
-# --- batch jobs (cron) ---------------------------------------------------------------------
-
-Progress = Callable[[int, int, int, int], None]
-
-
-def token_plans_expire(*, batch_size: int = 500, progress: Progress | None = None) -> int:
-    """Move every live token plan whose period has ended to basic; returns how many moved.
-
-    Each subscription is handled in its own short transaction under its row lock, re-checked
-    there, so this runs safely beside the API (which applies the same fallback lazily).
-    """
-    now = clock.now()
-    last_id, moved, batch_no = 0, 0, 0
-    while True:
-        ids = list(
-            Subscription.objects.filter(product=TOKENS, status__in=Subscription.LIVE_STATUSES,
-                                        current_period_end__lte=now, id__gt=last_id)
-            .order_by("id").values_list("id", flat=True)[:batch_size]
-        )
-        if not ids:
-            break
-        batch_moved = 0
-        for subscription_id in ids:
-            with transaction.atomic():
-                subscription = (
-                    Subscription.objects.select_for_update(of=("self",)).select_related("plan")
-                    .filter(pk=subscription_id, status__in=Subscription.LIVE_STATUSES,
-                            current_period_end__lte=now)
-                    .first()
-                )
-                if subscription is None:  # renewed or handled by a request meanwhile
-                    continue
-                _settle(subscription, now=now)
-                batch_moved += 1
-        moved += batch_moved
-        batch_no += 1
-        last_id = ids[-1]
-        if progress:
-            progress(batch_no, last_id, batch_moved, moved)
-    return moved
-
-
-def token_quotas_reset(*, batch_size: int = 10_000, dry_run: bool = False,
-                       progress: Progress | None = None) -> int:
-    """Reset every stale live token counter to the current month, in primary-key batches.
-
-    Each batch is one statement in its own transaction, guarded by ``period_start < month``, so
-    it races safely with the API's lazy reset and a second run in the same month changes
-    nothing. A plan that has ended resets to the basic allowance. Returns the number of
-    counters reset (or, with `dry_run`, that would be).
-    """
-    if batch_size < 1:
-        raise InvalidInput("batch size must be positive", code="invalid_batch_size")
-    now = clock.now()
-    month = clock.billing_month_start(now)
-    basic_allowance = token_basic_plan().token_allowance
-    batch = _reset_batch_postgresql if connection.vendor == "postgresql" else _reset_batch_orm
-    last_id, total, batch_no = 0, 0, 0
-    while True:
-        with transaction.atomic():
-            hi, changed = batch(last_id=last_id, limit=batch_size, now=now, month=month,
-                                basic_allowance=basic_allowance, dry_run=dry_run)
-        if hi is None:
-            break
-        total += changed
-        batch_no += 1
-        last_id = hi
-        if progress:
-            progress(batch_no, last_id, changed, total)
-    return total
-
-
-def _reset_batch_postgresql(*, last_id, limit, now, month, basic_allowance, dry_run):
-    params = {"last": last_id, "limit": limit, "now": now, "month": month,
-              "basic_allowance": basic_allowance}
-    with connection.cursor() as cursor:
-        cursor.execute(sql.BATCH_END, params)
-        params["hi"] = cursor.fetchone()[0]
-        if params["hi"] is None:
-            return None, 0
-        # Walk the batch's key range and probe subscriptions by key: a hash join would read the
-        # whole subscription table for every batch. SET LOCAL ends with this batch's transaction.
-        for statement in sql.BATCH_PLANNER:
-            cursor.execute(statement)
-        if dry_run:
-            cursor.execute(sql.RESET_RANGE_DRY_RUN, params)
-            return params["hi"], cursor.fetchone()[0]
-        cursor.execute(sql.RESET_RANGE, params)
-        return params["hi"], cursor.rowcount
-
-
-def _reset_batch_orm(*, last_id, limit, now, month: date, basic_allowance, dry_run):
-    """The same batch for databases without the PostgreSQL statement (SQLite in development)."""
-    ids = list(UsageCounter.objects.filter(id__gt=last_id).order_by("id")
-               .values_list("id", flat=True)[:limit])
-    if not ids:
-        return None, 0
-    stale = UsageCounter.objects.filter(
-        id__gt=last_id, id__lte=ids[-1], metric=METRIC, period_start__lt=month,
-        subscription__product=TOKENS, subscription__status__in=Subscription.LIVE_STATUSES,
-    )
-    if dry_run:
-        return ids[-1], stale.count()
-    ended = Subscription.objects.filter(pk=OuterRef("subscription_id"), current_period_end__lte=now)
-    allowance = RatePlan.objects.filter(subscriptions=OuterRef("subscription_id")).values(
-        "token_allowance")[:1]
-    changed = UsageCounter.objects.filter(pk__in=stale.values("pk")).update(
-        used=0, period_start=month, updated_at=now,
-        quota=Case(When(Exists(ended), then=Value(basic_allowance)), default=Subquery(allowance),
-                   output_field=BigIntegerField()),
-    )
-    return ids[-1], changed
