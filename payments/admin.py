@@ -100,18 +100,18 @@ class PaymentOrderAdmin(_ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(_ReadOnlyAdmin):
-    list_display = ["id", "gateway_refund_id", "order", "amount_paise", "status", "source",
+    list_display = ["id", "gateway_refund_id", "receipt", "order", "amount_paise", "status", "source",
                     "credits_reversed", "credits_shortfall", "plan_reverted", "actor", "created_at"]
     list_filter = ["status", "source", "plan_reverted"]
-    search_fields = ["gateway_refund_id", "order__gateway_order_id", "order__gateway_payment_id"]
+    search_fields = ["gateway_refund_id", "receipt", "order__gateway_order_id", "order__gateway_payment_id"]
     list_select_related = ["order", "actor"]
 
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(_ReadOnlyAdmin):
     list_display = ["id", "event_id", "gateway", "event_type", "received_at", "processed_at",
-                    "attempts", "result", "short_error"]
-    list_filter = ["gateway", "event_type", ("processed_at", admin.EmptyFieldListFilter)]
+                    "attempts", "unprocessable", "result", "short_error"]
+    list_filter = ["gateway", "event_type", "unprocessable", ("processed_at", admin.EmptyFieldListFilter)]
     search_fields = ["event_id", "event_type", "result"]
     actions = ["reprocess"]
 

@@ -131,19 +131,32 @@ class PaymentOrder(models.Model):
 
 
 class Refund(models.Model):
-    """Money given back for an order, and what was taken back in return."""
+    """Money given back for an order, and what was taken back in return.
+
+    A staff refund is recorded as `requested` (committed) before the gateway is asked, under our
+    own `receipt`; the gateway's acceptance is applied in a second transaction. If that answer is
+    lost, the receipt finds the refund at the gateway again (`reconcile_payments`, the refund
+    webhook, or the same request retried), so it is applied exactly once.
+    """
 
     class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested (asking the gateway)"
         PENDING = "pending", "Pending"
         PROCESSED = "processed", "Processed"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled (the gateway never took it)"
+
+    NOT_APPLIED = (Status.REQUESTED, Status.CANCELLED)
 
     class Source(models.TextChoices):
         STAFF = "staff", "Staff (API or admin)"
         GATEWAY = "gateway", "Gateway (made outside Kosh, learnt from a webhook)"
 
     order = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, related_name="refunds")
-    gateway_refund_id = models.CharField(max_length=64, unique=True)
+    gateway_refund_id = models.CharField(max_length=64, unique=True, null=True, blank=True,
+                                         help_text="Empty until the gateway accepted the refund")
+    receipt = models.CharField(max_length=40, unique=True, null=True, blank=True,
+                               help_text="Our id for a refund we asked for, sent to the gateway")
     amount_paise = models.BigIntegerField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.STAFF)
@@ -164,18 +177,31 @@ class Refund(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_paise__gt=0), name="refund_amount_positive"),
-            models.CheckConstraint(condition=Q(status__in=["pending", "processed", "failed"]),
-                                   name="refund_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["requested", "pending", "processed", "failed", "cancelled"]),
+                name="refund_status_valid"),
+            # Accepted refunds carry the gateway's id; refunds not (yet) accepted carry our receipt
+            # and have taken nothing back.
+            models.CheckConstraint(
+                condition=Q(status__in=["requested", "cancelled"], receipt__isnull=False,
+                            credits_reversed=0, credits_shortfall=0, plan_reverted=False)
+                | Q(status__in=["pending", "processed", "failed"], gateway_refund_id__isnull=False),
+                name="refund_gateway_id_once_accepted"),
             models.CheckConstraint(condition=Q(credits_reversed__gte=0) & Q(credits_shortfall__gte=0),
                                    name="refund_credits_non_negative"),
         ]
 
     def __str__(self):
-        return f"{self.gateway_refund_id} ({self.amount_paise} paise, {self.status})"
+        return f"{self.gateway_refund_id or self.receipt} ({self.amount_paise} paise, {self.status})"
 
 
 class WebhookEvent(models.Model):
-    """A gateway notification, stored before it is handled; processed_at is set only on success."""
+    """A gateway notification, stored before it is handled; processed_at is set once handled.
+
+    `unprocessable` events were handled by refusing them (a malformed payload, a payment in another
+    currency or amount than its order, a handler that kept failing): the gateway got a 2xx so it
+    stops retrying, `result` says why, and a person should look (reconcile asks the gateway again).
+    """
 
     gateway = models.CharField(max_length=20)
     event_id = models.CharField(max_length=128, unique=True)
@@ -187,6 +213,7 @@ class WebhookEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     result = models.CharField(max_length=255, blank=True, default="", help_text="What handling did")
     error = models.TextField(blank=True, default="", help_text="Last handler failure")
+    unprocessable = models.BooleanField(default=False, help_text="Refused: see result")
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -53,6 +53,7 @@ class GatewayRefund:
     payment_id: str
     amount_paise: int
     status: str  # pending | processed | failed
+    receipt: str = ""  # ours, when we asked for the refund
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -95,7 +96,11 @@ class Gateway:
         raise NotImplementedError
 
     def refund(self, *, payment_id: str, amount_paise: int, notes: dict | None = None,
-               receipt: str | None = None) -> GatewayRefund:
+               receipt: str | None = None, idempotency_key: str | None = None) -> GatewayRefund:
+        """Ask for a refund. With `idempotency_key`, asking again returns the same refund."""
+        raise NotImplementedError
+
+    def fetch_payment_refunds(self, payment_id: str) -> list[GatewayRefund]:
         raise NotImplementedError
 
 
@@ -126,7 +131,8 @@ def refund_from_entity(entity: dict) -> GatewayRefund:
     try:
         return GatewayRefund(
             id=str(entity["id"]), payment_id=str(entity.get("payment_id") or ""),
-            amount_paise=int(entity["amount"]), status=str(entity.get("status") or "pending"), raw=entity,
+            amount_paise=int(entity["amount"]), status=str(entity.get("status") or "pending"),
+            receipt=str(entity.get("receipt") or ""), raw=entity,
         )
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise GatewayUnavailable("payment gateway sent an unreadable refund") from exc

@@ -53,13 +53,14 @@ _FULFILLERS = {
 
 
 @transaction.atomic
-def order_fulfil(*, order_id: int, payment_id: str, source: str,
-                 amount_paise: int | None = None) -> tuple[PaymentOrder, bool]:
+def order_fulfil(*, order_id: int, payment_id: str, source: str, amount_paise: int | None = None,
+                 currency: str | None = None) -> tuple[PaymentOrder, bool]:
     """Mark the order paid by `payment_id` and deliver what it bought, exactly once.
 
     The order row is locked first, so verify, webhook and reconcile arriving together queue up
     here; whoever comes second finds it fulfilled and gets the stored result. Returns
-    (order, fulfilled_now). A different payment for an already-paid order is a Conflict.
+    (order, fulfilled_now). A different payment for an already-paid order is a Conflict. When the
+    caller knows the payment's amount and currency (webhook, reconcile), both must be the order's.
     """
     if source not in SOURCES:
         raise ValueError(f"unknown fulfilment source {source!r}")
@@ -79,6 +80,10 @@ def order_fulfil(*, order_id: int, payment_id: str, source: str,
         logger.error("order %s: payment %s is for %s paise, order is %s", order.gateway_order_id,
                      payment_id, amount_paise, order.amount_paise)
         raise InvalidInput("payment amount does not match the order", code="amount_mismatch")
+    if currency is not None and currency != order.currency:
+        logger.error("order %s: payment %s is in %s, order is in %s", order.gateway_order_id,
+                     payment_id, currency, order.currency)
+        raise InvalidInput("payment currency does not match the order", code="currency_mismatch")
     if PaymentOrder.objects.filter(gateway_payment_id=payment_id).exclude(pk=order.pk).exists():
         raise Conflict("payment belongs to another order", code="payment_of_other_order")
     fulfiller = _FULFILLERS.get(order.kind)

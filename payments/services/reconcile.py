@@ -33,7 +33,7 @@ def order_reconcile(*, order_id: int, source: str = "reconcile") -> str:
         payment = captured[0]
         try:
             _, fulfilled = order_fulfil(order_id=order.pk, payment_id=payment.id, source=source,
-                                        amount_paise=payment.amount_paise)
+                                        amount_paise=payment.amount_paise, currency=payment.currency)
         except (Conflict, InvalidInput) as exc:
             logger.error("reconcile of %s rejected: %s", order.gateway_order_id, exc.message)
             return "rejected"
