@@ -119,9 +119,10 @@ class CheckoutOut(serializers.Serializer):
 
 class RefundOut(serializers.ModelSerializer):
     # Plain strings in the schema: enum names would collide with other apps' "status"/"source".
-    status = serializers.CharField(help_text="pending | processed | failed")
+    status = serializers.CharField(help_text="requested | pending | processed | failed | cancelled")
     source = serializers.CharField(help_text="staff | gateway")
-    refund_id = serializers.CharField(source="gateway_refund_id")
+    refund_id = serializers.CharField(source="gateway_refund_id", allow_null=True,
+                                      help_text="The gateway's id; null until it accepted the refund")
     amount = serializers.IntegerField(source="amount_paise", help_text="Paise")
 
     class Meta:

@@ -27,7 +27,7 @@ from config import envelopes
 from config.api import SuccessAPIView, envelope_serializer
 from config.envelopes import flat_response, status_response, success_response
 from config.errors import Forbidden, InvalidInput
-from config.idempotency import idempotent
+from config.idempotency import idempotency_token, idempotent
 from config.pagination import PAGE_PARAMETERS, page_params, paginate
 from config.permissions import HasApiKey, IsStaff, IsUser, is_api_key_request
 from config.schema import error_responses
@@ -134,9 +134,10 @@ class CreateOrderView(_CheckoutView):
                     "JWT or API key with the payments scope, status envelope). Amounts in paise.",
     )
     def post(self, request):
+        # The gateway's create-order is a network call: no transaction may be open around it.
         if self.envelope == envelopes.STATUS:
-            return idempotent(request, lambda: self._package(request))
-        return idempotent(request, lambda: self._plan(request))
+            return idempotent(request, lambda: self._package(request), calls_out=True)
+        return idempotent(request, lambda: self._plan(request), calls_out=True)
 
     def _plan(self, request):
         if is_api_key_request(request):
@@ -316,14 +317,15 @@ class StaffRefundView(SuccessAPIView):
                     "is in paise (default: all that is still refundable).",
     )
     def post(self, request, order_id: int):
-        return idempotent(request, lambda: self._refund(request, order_id))
+        return idempotent(request, lambda: self._refund(request, order_id), calls_out=True)
 
     def _refund(self, request, order_id):
         data = s.RefundInput(data=request.data)
         data.is_valid(raise_exception=True)
         selectors.order_get(order_id=order_id)  # 404 before anything else
         refund = services.order_refund(order_id=order_id, amount_paise=data.validated_data.get("amount"),
-                                       reason=data.validated_data["reason"], actor=request.user)
+                                       reason=data.validated_data["reason"], actor=request.user,
+                                       request_key=idempotency_token(request))
         order = selectors.order_get(order_id=order_id)
         return success_response({"refund": s.RefundOut(refund).data, "order": s.OrderOut(order).data},
                                 status=201)

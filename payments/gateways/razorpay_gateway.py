@@ -38,10 +38,10 @@ class RazorpayGateway(Gateway):
     def __repr__(self):
         return f"<RazorpayGateway key_id={self.key_id!r}>"
 
-    def _call(self, what: str, fn, *args):
+    def _call(self, what: str, fn, *args, **options):
         """Run one SDK call with the timeout; map every failure to a 502 error."""
         try:
-            answer = fn(*args, timeout=self.timeout)
+            answer = fn(*args, timeout=self.timeout, **options)
         except BadRequestError as exc:
             logger.warning("razorpay %s rejected: %s", what, exc)
             raise GatewayRejected(f"payment gateway rejected the request: {exc}") from exc
@@ -103,8 +103,20 @@ class RazorpayGateway(Gateway):
             raise GatewayUnavailable("payment gateway sent an unreadable answer")
         return [payment_from_entity(item) for item in items]
 
-    def refund(self, *, payment_id, amount_paise, notes=None, receipt=None) -> GatewayRefund:
+    def refund(self, *, payment_id, amount_paise, notes=None, receipt=None,
+               idempotency_key=None) -> GatewayRefund:
         data = {"amount": amount_paise, "speed": "normal", "notes": notes or {}}
         if receipt:
             data["receipt"] = receipt
-        return refund_from_entity(self._call("refund", self.client.payment.refund, payment_id, data))
+        # Razorpay's own idempotency for refunds: the same key and body refund once.
+        headers = {"X-Refund-Idempotency": idempotency_key} if idempotency_key else {}
+        return refund_from_entity(self._call("refund", self.client.payment.refund, payment_id, data,
+                                             headers=headers))
+
+    def fetch_payment_refunds(self, payment_id) -> list[GatewayRefund]:
+        answer = self._call("payment refunds", self.client.payment.fetch_multiple_refund, payment_id,
+                            {"count": 100})
+        items = answer.get("items")
+        if not isinstance(items, list):
+            raise GatewayUnavailable("payment gateway sent an unreadable answer")
+        return [refund_from_entity(item) for item in items]

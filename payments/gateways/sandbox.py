@@ -94,7 +94,12 @@ class SandboxGateway(Gateway):
         ids = cache.get(_key("order-payments", order_id)) or []
         return [self.fetch_payment(pid) for pid in ids]
 
-    def refund(self, *, payment_id, amount_paise, notes=None, receipt=None) -> GatewayRefund:
+    def refund(self, *, payment_id, amount_paise, notes=None, receipt=None,
+               idempotency_key=None) -> GatewayRefund:
+        if idempotency_key:
+            for earlier in self.fetch_payment_refunds(payment_id):
+                if earlier.raw.get("idempotency_key") == idempotency_key:
+                    return earlier
         payment = self.fetch_payment(payment_id)
         refunded = int(payment.raw.get("amount_refunded") or 0)
         if payment.status not in ("captured", "refunded") or amount_paise > payment.amount_paise - refunded:
@@ -102,12 +107,19 @@ class SandboxGateway(Gateway):
                                   "The refund amount provided is greater than amount captured")
         entity = {"id": _new_id("rfnd_"), "entity": "refund", "amount": amount_paise,
                   "currency": payment.currency, "payment_id": payment_id, "notes": notes or {},
-                  "receipt": receipt, "status": "processed", "created_at": int(time.time())}
+                  "receipt": receipt, "status": "processed", "created_at": int(time.time()),
+                  "idempotency_key": idempotency_key}
+        refunds = cache.get(_key("payment-refunds", payment_id)) or []
+        cache.set(_key("payment-refunds", payment_id), [*refunds, entity], STATE_TTL)
         raw = dict(payment.raw, amount_refunded=refunded + amount_paise)
         if raw["amount_refunded"] == payment.amount_paise:
             raw["status"] = "refunded"
         cache.set(_key("payment", payment_id), raw, STATE_TTL)
         return refund_from_entity(entity)
+
+    def fetch_payment_refunds(self, payment_id) -> list[GatewayRefund]:
+        self.fetch_payment(payment_id)  # an unknown payment is refused, as Razorpay does
+        return [refund_from_entity(entity) for entity in cache.get(_key("payment-refunds", payment_id)) or []]
 
     # --- sandbox only: what Checkout and the gateway's servers would do ------------------------
     def checkout_signature(self, *, order_id: str, payment_id: str) -> str:

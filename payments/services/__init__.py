@@ -8,7 +8,12 @@ from payments.services.orders import (
     orders_expire,
 )
 from payments.services.reconcile import order_reconcile, orders_reconcile
-from payments.services.refunds import order_refund, refund_sync_from_gateway
+from payments.services.refunds import (
+    order_refund,
+    refund_settle,
+    refund_sync_from_gateway,
+    refunds_reconcile,
+)
 from payments.services.webhooks import (
     WebhookProcessingFailed,
     webhook_event_process,
@@ -18,6 +23,7 @@ from payments.services.webhooks import (
 __all__ = [
     "InvalidPlan", "InvalidSignature", "WebhookProcessingFailed", "order_create",
     "order_fulfil", "order_mark_failed", "order_reconcile", "order_refund", "order_verify",
-    "orders_expire", "orders_reconcile", "refund_sync_from_gateway", "webhook_event_process",
+    "orders_expire", "orders_reconcile", "refund_settle", "refund_sync_from_gateway",
+    "refunds_reconcile", "webhook_event_process",
     "webhook_event_receive",
 ]

@@ -1,5 +1,18 @@
 """Refunds: money back through the gateway, then what was bought is taken back.
 
+No network call inside a database transaction. A staff refund is three steps:
+1. `_refund_request` (one transaction, committed): lock the order, check what is refundable —
+   less what other refunds still awaiting the gateway hold — and record `Refund(status=requested)`
+   under our own `receipt`;
+2. ask the gateway with no transaction open, sending the receipt as its receipt and as Razorpay's
+   `X-Refund-Idempotency` key, so asking twice refunds once;
+3. `_refund_accept` (a second transaction): lock the order and the refund, apply the answer once.
+If step 3 never happens (a crash, our write failing after the gateway accepted), the receipt finds
+the gateway's refund again: `refunds_reconcile` (reconcile_payments), the refund webhook, or the
+same request retried with its Idempotency-Key (same receipt). Whichever comes first applies it; the
+others find it applied. A definite refusal by the gateway (4xx) cancels the request; an unclear
+failure (timeout, 5xx, connection lost) leaves it `requested` until the gateway has been asked.
+
 Credit packages: credits due back are proportional to the money refunded, computed on the
 running total and rounded down — ``floor(credits × refunded_total / amount)`` minus what earlier
 refunds already claimed — so partial refunds never claim a fraction the customer did not get
@@ -12,14 +25,19 @@ to basic when no paid time is left), or a top-up's tokens leave the quota; a par
 the plan (a goodwill discount).
 """
 
+import hashlib
 import logging
+import secrets
+from collections import Counter
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from config.errors import InvalidInput, NotFound
-from payments.gateways import GatewayRefund, get_gateway
+from config.errors import BadGateway, Conflict, InvalidInput, NotFound
+from payments.gateways import GatewayRefund, GatewayRejected, get_gateway
 from payments.models import PaymentOrder, Refund
 
 logger = logging.getLogger(__name__)
@@ -90,28 +108,28 @@ def _order_status_for(order: PaymentOrder) -> str:
     return PaymentOrder.Status.PARTIALLY_REFUNDED
 
 
-def _refund_apply(*, order: PaymentOrder, remote: GatewayRefund, reason: str, actor,
-                  source: str) -> Refund:
-    """Record a refund the gateway accepted and reverse the purchase. `order` is locked."""
+def _refund_apply(*, order: PaymentOrder, refund: Refund, remote: GatewayRefund) -> Refund:
+    """Record a refund the gateway accepted and reverse the purchase. `order` is locked; `refund`
+    is our requested refund (locked) or a new one made at the gateway (unsaved)."""
     if remote.amount_paise <= 0 or remote.amount_paise > order.refundable_paise:
         raise InvalidInput("refund exceeds what is refundable", code="refund_too_large")
-    status = Refund.Status.PROCESSED if remote.status == "processed" else Refund.Status.PENDING
+    if refund.pk is not None and remote.amount_paise != refund.amount_paise:
+        logger.error("refund %s: asked for %s paise, the gateway refunded %s", refund.receipt,
+                     refund.amount_paise, remote.amount_paise)
     now = timezone.now()
-    refund = Refund.objects.create(
-        order=order, gateway_refund_id=remote.id, amount_paise=remote.amount_paise, status=status,
-        source=source, reason=reason[:MAX_REASON], actor=actor, created_at=now,
-        processed_at=now if status == Refund.Status.PROCESSED else None,
-    )
+    refund.gateway_refund_id = remote.id
+    refund.amount_paise = remote.amount_paise
+    refund.status = Refund.Status.PROCESSED if remote.status == "processed" else Refund.Status.PENDING
+    refund.processed_at = now if refund.status == Refund.Status.PROCESSED else None
     order.amount_refunded_paise += remote.amount_paise
     order.status = _order_status_for(order)
     order.save(update_fields=["amount_refunded_paise", "status", "updated_at"])
     reverser = _REVERSERS.get(order.kind)
     if reverser is not None:
-        reverser(order, refund, actor)
-    refund.save(update_fields=["credits_reversed", "credits_shortfall", "plan_reverted", "reversal",
-                               "updated_at"])
+        reverser(order, refund, refund.actor)
+    refund.save()
     logger.info("order %s refunded %s paise (%s, %s)", order.gateway_order_id, remote.amount_paise,
-                remote.id, source)
+                remote.id, refund.source)
     return refund
 
 
@@ -123,40 +141,210 @@ def _lock_order(order_id: int) -> PaymentOrder:
     return order
 
 
-@transaction.atomic
-def order_refund(*, order_id: int, reason: str, amount_paise: int | None = None, actor=None) -> Refund:
-    """Refund `amount_paise` (default: everything still refundable) through the gateway.
+def _receipt_for(request_key: str | None) -> str:
+    """Our id for a refund, ≤ 40 characters (Razorpay's receipt) and a valid Razorpay idempotency
+    key. The same request (same Idempotency-Key) gets the same receipt, so a retry resumes it."""
+    if request_key:
+        return "rf_" + hashlib.sha256(request_key.encode()).hexdigest()[:32]
+    return "rf_" + secrets.token_hex(16)
 
-    The order row stays locked while the gateway is asked, so two refunds of one order cannot
-    both pass the "refundable" check. If the gateway fails, nothing is written (502). If our
-    write failed after the gateway accepted, the gateway's refund webhook records it later.
-    """
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("reason is required", fields={"reason": ["This field is required."]})
-    order = _lock_order(order_id)
+
+def _awaiting_gateway_paise(order: PaymentOrder, *, exclude: int | None = None) -> int:
+    requested = order.refunds.filter(status=Refund.Status.REQUESTED)
+    if exclude is not None:
+        requested = requested.exclude(pk=exclude)
+    return requested.aggregate(total=Sum("amount_paise"))["total"] or 0
+
+
+def _check_amount(order: PaymentOrder, amount_paise, *, exclude: int | None = None) -> int:
     if not order.is_paid or order.refundable_paise <= 0:
         raise InvalidInput("order has nothing to refund", code="not_refundable")
-    refundable = order.refundable_paise
+    awaiting = _awaiting_gateway_paise(order, exclude=exclude)
+    refundable = order.refundable_paise - awaiting
+    if refundable <= 0:
+        raise InvalidInput(f"order has nothing to refund: {awaiting} paise await the gateway's answer "
+                           "to an earlier refund", code="not_refundable")
     amount = refundable if amount_paise is None else amount_paise
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= refundable:
         raise InvalidInput(f"amount must be between 1 and {refundable} paise",
                            code="invalid_amount", fields={"amount": [f"1 to {refundable} paise."]})
-    remote = get_gateway(order.gateway).refund(
-        payment_id=order.gateway_payment_id, amount_paise=amount,
-        notes={"order_id": order.gateway_order_id, "reason": reason[:200]},
-        receipt=f"{order.receipt}-r{order.refunds.count() + 1}",
+    return amount
+
+
+@transaction.atomic
+def _refund_request(*, order_id: int, amount_paise, reason: str, actor, receipt: str
+                    ) -> tuple[Refund, bool]:
+    """Step 1: the intent, committed before the gateway hears of it; (refund, resumed). The order
+    row is locked, so two refunds of one order cannot both pass the "refundable" check. `resumed`:
+    an earlier attempt of the same request left it requested, and the gateway may have it."""
+    order = _lock_order(order_id)
+    refund = Refund.objects.select_for_update().filter(receipt=receipt).first()
+    if refund is not None:
+        if refund.order_id != order.pk or (amount_paise is not None and amount_paise != refund.amount_paise):
+            raise Conflict("this request was already used for another refund", code="idempotency_key_reused")
+        if refund.status != Refund.Status.CANCELLED:
+            return refund, refund.status == Refund.Status.REQUESTED
+        # Cancelled (the gateway never took it): the same request asks again.
+        refund.amount_paise = _check_amount(order, refund.amount_paise, exclude=refund.pk)
+        refund.status = Refund.Status.REQUESTED
+        refund.created_at = timezone.now()
+        refund.save(update_fields=["amount_paise", "status", "created_at", "updated_at"])
+        return refund, False
+    amount = _check_amount(order, amount_paise)
+    refund = Refund.objects.create(
+        order=order, receipt=receipt, amount_paise=amount, status=Refund.Status.REQUESTED,
+        source=Refund.Source.STAFF, reason=reason[:MAX_REASON], actor=actor,
     )
-    return _refund_apply(order=order, remote=remote, reason=reason, actor=actor, source=Refund.Source.STAFF)
+    return refund, False
+
+
+@transaction.atomic
+def _refund_accept(*, refund_id: int, remote: GatewayRefund) -> tuple[Refund, bool]:
+    """Step 3: apply the gateway's acceptance, once, whoever gets here first; (refund, applied now)."""
+    order_id = Refund.objects.values_list("order_id", flat=True).get(pk=refund_id)
+    order = _lock_order(order_id)
+    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    if refund.status not in Refund.NOT_APPLIED:
+        return refund, False
+    return _refund_apply(order=order, refund=refund, remote=remote), True
+
+
+@transaction.atomic
+def _refund_cancel(*, refund_id: int, why: str) -> bool:
+    """The gateway never took (or definitely refused) a requested refund: release what it held."""
+    order_id = Refund.objects.values_list("order_id", flat=True).get(pk=refund_id)
+    _lock_order(order_id)
+    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    if refund.status != Refund.Status.REQUESTED:
+        return False
+    refund.status = Refund.Status.CANCELLED
+    refund.reversal = {"cancelled": why}
+    refund.save(update_fields=["status", "reversal", "updated_at"])
+    logger.warning("refund %s of order %s cancelled: %s", refund.receipt, order_id, why)
+    return True
+
+
+def _find_at_gateway(refund: Refund) -> GatewayRefund | None:
+    """The gateway's refund carrying our receipt, if it has one. No transaction may be open."""
+    order = refund.order
+    for remote in get_gateway(order.gateway).fetch_payment_refunds(order.gateway_payment_id):
+        if remote.receipt == refund.receipt:
+            return remote
+    return None
+
+
+def _refund_send(refund: Refund) -> Refund:
+    """Step 2, then 3. The receipt is the gateway's idempotency key: sending again is safe."""
+    order = refund.order
+    try:
+        remote = get_gateway(order.gateway).refund(
+            payment_id=order.gateway_payment_id, amount_paise=refund.amount_paise,
+            notes={"order_id": order.gateway_order_id, "reason": refund.reason[:200],
+                   "kosh_refund": refund.receipt},
+            receipt=refund.receipt, idempotency_key=refund.receipt,
+        )
+    except GatewayRejected as exc:
+        _refund_cancel(refund_id=refund.pk, why=exc.message[:200])
+        raise
+    except BaseException:
+        # Timeout, 5xx, lost connection, or worse: it may have been taken. The refund stays
+        # requested until the gateway is asked (retry with the same key, or reconcile_payments).
+        logger.warning("refund %s of order %s: the gateway's answer is unknown", refund.receipt,
+                       order.gateway_order_id)
+        raise
+    return _refund_accept(refund_id=refund.pk, remote=remote)[0]
+
+
+def in_flight_window() -> timedelta:
+    """How long a refund request may still be on its way to the gateway. After this, a refund the
+    gateway does not list never reached it."""
+    return timedelta(seconds=max(60, 6 * settings.RAZORPAY_TIMEOUT))
+
+
+def order_refund(*, order_id: int, reason: str, amount_paise: int | None = None, actor=None,
+                 request_key: str | None = None) -> Refund:
+    """Refund `amount_paise` (default: everything still refundable) through the gateway.
+
+    Never called inside a transaction: the gateway is asked between two of our own. With
+    `request_key` (the caller's Idempotency-Key) a retry of the same request resumes it instead of
+    refunding again. If the gateway fails, the refund is cancelled (a refusal) or stays requested
+    (an unclear answer) and the error propagates (502).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("reason is required", fields={"reason": ["This field is required."]})
+    _settle_stale_requests(order_id)
+    refund, resumed = _refund_request(order_id=order_id, amount_paise=amount_paise, reason=reason,
+                                      actor=actor, receipt=_receipt_for(request_key))
+    if refund.status not in Refund.NOT_APPLIED:
+        return refund  # the same request, already applied
+    if resumed:
+        # Its gateway idempotency key may have expired since: look before asking again.
+        remote = _find_at_gateway(refund)
+        if remote is not None:
+            return _refund_accept(refund_id=refund.pk, remote=remote)[0]
+    return _refund_send(refund)
+
+
+def _settle_stale_requests(order_id: int) -> None:
+    """Refunds of this order still awaiting an answer that should have come long ago hold money
+    a new refund could use: ask the gateway about them first."""
+    stale = Refund.objects.filter(order_id=order_id, status=Refund.Status.REQUESTED,
+                                  created_at__lt=timezone.now() - in_flight_window())
+    for refund_id in stale.values_list("pk", flat=True):
+        try:
+            refund_settle(refund_id=refund_id)
+        except BadGateway as exc:
+            logger.warning("refund %s could not be settled: %s", refund_id, exc.message)
+
+
+def refund_settle(*, refund_id: int) -> str:
+    """A refund still `requested`: ask the gateway. Listed there → applied (once); not listed after
+    the in-flight window → cancelled; otherwise it waits. Gateway errors propagate (BadGateway)."""
+    refund = Refund.objects.select_related("order").filter(pk=refund_id).first()
+    if refund is None or refund.status != Refund.Status.REQUESTED:
+        return "skipped"
+    remote = _find_at_gateway(refund)
+    if remote is not None:
+        _, applied_now = _refund_accept(refund_id=refund.pk, remote=remote)
+        return "refund applied" if applied_now else "refund already settled"
+    if refund.created_at >= timezone.now() - in_flight_window():
+        return "refund pending"
+    return "refund cancelled" if _refund_cancel(refund_id=refund.pk, why="not at the gateway") else "skipped"
+
+
+def refunds_reconcile(*, grace_minutes: int, limit: int | None = None, stdout=None) -> Counter:
+    """Settle every refund still `requested` after the grace period, oldest first."""
+    cutoff = timezone.now() - timedelta(minutes=grace_minutes)
+    ids = (Refund.objects.filter(status=Refund.Status.REQUESTED, created_at__lt=cutoff)
+           .order_by("created_at", "pk").values_list("pk", flat=True))
+    if limit:
+        ids = ids[:limit]
+    counts: Counter = Counter()
+    for refund_id in list(ids):
+        try:
+            outcome = refund_settle(refund_id=refund_id)
+        except BadGateway as exc:
+            logger.warning("reconcile of refund %s: %s", refund_id, exc.message)
+            outcome = "gateway error"
+        counts[outcome] += 1
+        if stdout is not None:
+            stdout.write(f"refund {refund_id}: {outcome}")
+    return counts
 
 
 @transaction.atomic
 def refund_sync_from_gateway(*, remote: GatewayRefund, event_status: str) -> str:
-    """A refund webhook: settle a refund we know, or record one made at the gateway itself
-    (e.g. from the Razorpay dashboard). Locks the order first, like every other writer."""
-    known = Refund.objects.filter(gateway_refund_id=remote.id).values_list("order_id", flat=True).first()
+    """A refund webhook: settle a refund we know (by the gateway's id, or by our receipt when the
+    answer to our request was lost), or record one made at the gateway itself (e.g. from the
+    Razorpay dashboard). Locks the order first, like every other writer."""
+    known = Refund.objects.filter(gateway_refund_id=remote.id).values_list("order_id", "pk").first()
+    if known is None and remote.receipt:  # our request, if its answer never reached us
+        known = (Refund.objects.filter(receipt=remote.receipt, gateway_refund_id__isnull=True)
+                 .values_list("order_id", "pk").first())
     if known is not None:
-        order = _lock_order(known)
+        order = _lock_order(known[0])
+        refund = Refund.objects.select_for_update().get(pk=known[1])
     else:
         order_id = (PaymentOrder.objects.filter(gateway_payment_id=remote.payment_id)
                     .values_list("pk", flat=True).first())
@@ -165,12 +353,16 @@ def refund_sync_from_gateway(*, remote: GatewayRefund, event_status: str) -> str
         if event_status == "failed":
             return "ignored: failed refund we never recorded"
         order = _lock_order(order_id)
-    refund = Refund.objects.select_for_update().filter(gateway_refund_id=remote.id).first()
-    if refund is None:  # made at the gateway: record it and take back what was bought
+        refund = Refund(order=order, amount_paise=remote.amount_paise, source=Refund.Source.GATEWAY,
+                        reason="refund made at the gateway")
+    if refund.pk is None or refund.status in Refund.NOT_APPLIED:
+        if event_status == "failed":
+            _refund_cancel(refund_id=refund.pk, why="failed at the gateway")
+            return "refund failed"
+        # our request whose answer never reached us, or one made at the gateway itself
         try:
             with transaction.atomic():
-                refund = _refund_apply(order=order, remote=remote, reason="refund made at the gateway",
-                                       actor=None, source=Refund.Source.GATEWAY)
+                refund = _refund_apply(order=order, refund=refund, remote=remote)
         except InvalidInput as exc:
             return f"rejected: {exc.message}"
         if event_status == "processed" and refund.status == Refund.Status.PENDING:

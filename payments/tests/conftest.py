@@ -77,3 +77,51 @@ def post_webhook(client, body: bytes, *, event_id: str | None = "evt_1", signatu
     if event_id is not None:
         headers["HTTP_X_RAZORPAY_EVENT_ID"] = event_id
     return client.post(path, data=body, content_type="application/json", **headers)
+
+
+# --- no network call inside a database transaction ---------------------------------------------
+
+GATEWAY_NETWORK_METHODS = ("create_order", "fetch_payment", "fetch_order", "fetch_order_payments",
+                           "refund", "fetch_payment_refunds")
+
+
+def open_transactions(using=None) -> list:
+    """Our own atomic blocks open on this thread's connection (the test's wrapping transaction
+    does not count)."""
+    from django.db import connections
+
+    connection = connections[using or "default"]
+    return [block for block in connection.atomic_blocks if not getattr(block, "_from_testcase", False)]
+
+
+class GatewayCalls(list):
+    """The names of the gateway calls a test made; `violations`: those made inside a transaction."""
+
+    def __init__(self):
+        super().__init__()
+        self.violations: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def gateway_calls_outside_transactions(monkeypatch):
+    """Every payments test: a gateway's network call made while one of our transactions is open
+    fails the test (at the call, and at teardown in case a view turned the AssertionError into a
+    500). Yields the calls made."""
+    from payments.gateways.razorpay_gateway import RazorpayGateway
+    from payments.gateways.sandbox import SandboxGateway
+
+    calls = GatewayCalls()
+    for gateway_class in (RazorpayGateway, SandboxGateway):
+        for name in GATEWAY_NETWORK_METHODS:
+            original = getattr(gateway_class, name)
+
+            def guarded(self, *args, _original=original, _name=name, **kwargs):
+                if open_transactions():
+                    calls.violations.append(_name)
+                    raise AssertionError(f"{type(self).__name__}.{_name} called inside a database transaction")
+                calls.append(_name)
+                return _original(self, *args, **kwargs)
+
+            monkeypatch.setattr(gateway_class, name, guarded)
+    yield calls
+    assert not calls.violations, f"gateway called inside a transaction: {calls.violations}"

@@ -2,7 +2,8 @@
 
 It answers the endpoints the adapter uses with Razorpay's JSON shapes and JSON errors:
 POST /v1/orders, GET /v1/orders/{id}, GET /v1/orders/{id}/payments, GET /v1/payments/{id},
-POST /v1/payments/{id}/refund. Requests need HTTP basic auth with the configured key pair.
+POST /v1/payments/{id}/refund (honouring `X-Refund-Idempotency`), GET /v1/payments/{id}/refunds.
+Requests need HTTP basic auth with the configured key pair.
 `mode` makes it misbehave: "error500" (JSON 500), "html502" (non-JSON 502), "sleep" (answers
 after `delay` seconds). `stop()` closes the socket, so later calls are refused.
 """
@@ -38,6 +39,7 @@ class FakeRazorpay:
         self.orders: dict[str, dict] = {}
         self.payments: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
+        self.refund_keys: dict[str, tuple[str, dict]] = {}  # idempotency key → (refund id, body)
         self.requests: list[tuple[str, str, dict | None]] = []
         self.mode = "ok"
         self.delay = 0.0
@@ -137,13 +139,13 @@ class FakeRazorpay:
         expected = "Basic " + base64.b64encode(f"{self.key_id}:{self.key_secret}".encode()).decode()
         if handler.headers.get("Authorization") != expected:
             return self._send(handler, 401, _error("BAD_REQUEST_ERROR", "Authentication failed"))
-        status, answer = self._route(method, path, body)
+        status, answer = self._route(method, path, body, handler.headers.get("X-Refund-Idempotency"))
         try:
             self._send(handler, status, answer)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client timed out and went away
 
-    def _route(self, method, path, body):
+    def _route(self, method, path, body, refund_key=None):
         with self.lock:
             if method == "POST" and path == "/v1/orders":
                 return self._create_order(body)
@@ -156,15 +158,18 @@ class FakeRazorpay:
                     items = [p for p in self.payments.values() if p["order_id"] == order["id"]]
                     return 200, {"entity": "collection", "count": len(items), "items": items}
                 return 200, order
-            match = re.fullmatch(r"/v1/payments/([^/]+)(/refund)?", path)
+            match = re.fullmatch(r"/v1/payments/([^/]+)(/refunds?)?", path)
             if match:
                 payment = self.payments.get(match.group(1))
                 if payment is None:
                     return 400, _error("BAD_REQUEST_ERROR", "The id provided does not exist")
                 if method == "GET" and not match.group(2):
                     return 200, payment
-                if method == "POST" and match.group(2):
-                    return self._refund(payment, body)
+                if method == "GET" and match.group(2) == "/refunds":
+                    items = [r for r in self.refunds.values() if r["payment_id"] == payment["id"]]
+                    return 200, {"entity": "collection", "count": len(items), "items": items}
+                if method == "POST" and match.group(2) == "/refund":
+                    return self._refund(payment, body, refund_key)
         return 404, _error("BAD_REQUEST_ERROR", "The requested URL was not found on the server.")
 
     def _create_order(self, body):
@@ -183,7 +188,13 @@ class FakeRazorpay:
         self.orders[order["id"]] = order
         return 200, order
 
-    def _refund(self, payment, body):
+    def _refund(self, payment, body, key=None):
+        if key is not None and key in self.refund_keys:
+            refund_id, first_body = self.refund_keys[key]
+            if first_body != body:
+                return 400, _error("BAD_REQUEST_ERROR",
+                                   "Different request with the same idempotency key has already been processed.")
+            return 200, self.refunds[refund_id]
         amount = (body or {}).get("amount", payment["amount"] - payment["amount_refunded"])
         if payment["status"] not in ("captured", "refunded"):
             return 400, _error("BAD_REQUEST_ERROR", "The payment has not been captured")
@@ -196,6 +207,8 @@ class FakeRazorpay:
                   "created_at": int(time.time()), "batch_id": None, "status": "processed",
                   "speed_processed": "normal", "speed_requested": "normal"}
         self.refunds[refund["id"]] = refund
+        if key is not None:
+            self.refund_keys[key] = (refund["id"], body)
         payment["amount_refunded"] += amount
         payment["refund_status"] = "full" if payment["amount_refunded"] == payment["amount"] else "partial"
         if payment["refund_status"] == "full":
