@@ -99,7 +99,10 @@ class CreditTransaction(models.Model):
         REFUND = "refund", "Refund"
         EXPIRY = "expiry", "Expiry"
 
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="transactions")
+    # No index of its own: credit_txn_wallet_recent (wallet, -id) serves every lookup by wallet,
+    # and is then the only plan for the ledger trigger's "latest row of this wallet".
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="transactions",
+                               db_index=False)
     action = models.CharField(max_length=6, choices=Action.choices)
     credits = models.BigIntegerField()
     balance_after = models.BigIntegerField()

@@ -11,9 +11,16 @@ does for its legs: the services stay the first line, `audit_ledger` the last.
 
 Both raise check_violation (SQLSTATE 23514), an IntegrityError in Django. Other databases (SQLite
 for local runs) rely on the services' own checks and `audit_ledger`.
+
+The wallet foreign key loses its own index: (wallet, -id) serves every lookup by wallet, and being
+the only index on wallet it is always the plan for "this wallet's latest row" — one index probe
+however long the wallet's history (with both, a stale plan could scan all of a wallet's rows).
 """
 
-from django.db import migrations
+import django.db.models.deletion
+from django.db import migrations, models
+
+WALLET_INDEX = "credits_credittransaction_wallet_id_e08d6640"  # Django's name for the FK's index
 
 FORWARD = """
 CREATE OR REPLACE FUNCTION credits_ledger_check_balance() RETURNS trigger AS $$
@@ -98,5 +105,19 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Only the index goes: AlterField would also drop and re-validate the foreign key, a scan
+        # of the whole ledger under lock.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.AlterField(
+                model_name="credittransaction",
+                name="wallet",
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT,
+                                        related_name="transactions", to="credits.wallet"),
+            )],
+            database_operations=[migrations.RunSQL(
+                f"DROP INDEX IF EXISTS {WALLET_INDEX}",
+                reverse_sql=f"CREATE INDEX {WALLET_INDEX} ON credits_credittransaction (wallet_id)",
+            )],
+        ),
         migrations.RunPython(forward, backward, elidable=False),
     ]
