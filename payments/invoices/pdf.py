@@ -100,7 +100,8 @@ class _InvoicePDF(FPDF):
         self.ln(gap)
 
 
-def _party_block(pdf: _InvoicePDF, x: float, width: float, heading: str, party: dict) -> float:
+def _party_block(pdf: _InvoicePDF, x: float, width: float, heading: str, party: dict, *,
+                 without_gstin: str) -> float:
     """Draw a seller or buyer block at (x, current y); return the y it ends at."""
     pdf.set_xy(x, pdf.get_y())
     pdf.set_font(FAMILY, "B", 7.5)
@@ -115,7 +116,7 @@ def _party_block(pdf: _InvoicePDF, x: float, width: float, heading: str, party: 
     if party.get("state"):
         code = f" (code {party['stateCode']})" if party.get("stateCode") else ""
         pdf.multi_cell(width, 4.2, printable(f"State: {party['state']}{code}"), align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    gstin = party.get("gstin") or "Unregistered"
+    gstin = party.get("gstin") or without_gstin
     pdf.set_font(FAMILY, "B", 8.5)
     pdf.multi_cell(width, 4.6, f"GSTIN: {gstin}", align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, "", 8.5)
@@ -241,9 +242,10 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     _header(pdf, invoice)
     pdf.rule()
     top = pdf.get_y()
-    seller_end = _party_block(pdf, MARGIN, 88, "Sold by", seller)
+    seller_end = _party_block(pdf, MARGIN, 88, "Sold by", seller, without_gstin="—")
     pdf.set_y(top)
-    buyer_end = _party_block(pdf, MARGIN + 95, CONTENT_WIDTH - 95, "Billed to", invoice.buyer)
+    buyer_end = _party_block(pdf, MARGIN + 95, CONTENT_WIDTH - 95, "Billed to", invoice.buyer,
+                             without_gstin="Unregistered")
     pdf.set_y(max(seller_end, buyer_end))
     pdf.rule(gap=3)
     _lines_table(pdf, invoice)
