@@ -1,10 +1,13 @@
 """Kosh settings: everything comes from the environment (a `.env` file is read when present)."""
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from config.gst import gstin_normalize, gstin_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -207,6 +210,32 @@ PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="")
 PAYMENT_ORDER_TTL = env.int("PAYMENT_ORDER_TTL", default=24 * 3600)  # seconds; expire_orders
 PAYMENT_RECONCILE_GRACE_MINUTES = env.int("PAYMENT_RECONCILE_GRACE_MINUTES", default=15)
 # --- end payments --------------------------------------------------------------------------
+
+# --- GST invoices (issue 13, DESIGN §4.7) --------------------------------------------------
+# The seller printed on every invoice. SELLER_GSTIN is checked at start-up when set (its first
+# two digits give the seller's state); `check --deploy` warns while it is empty. SELLER_STATE
+# (a name or code) is used only when there is no GSTIN.
+SELLER_NAME = env.str("SELLER_NAME", default="Kosh")
+SELLER_ADDRESS = env.str("SELLER_ADDRESS", default="")
+SELLER_GSTIN = gstin_normalize(env.str("SELLER_GSTIN", default=""))
+if SELLER_GSTIN and gstin_problem(SELLER_GSTIN):
+    raise ImproperlyConfigured(f"SELLER_GSTIN {SELLER_GSTIN} is not a valid GSTIN: {gstin_problem(SELLER_GSTIN)}")
+SELLER_STATE = env.str("SELLER_STATE", default="")
+# Numbers are PREFIX + "26-27/" + 5 digits, at most 16 characters: a prefix of at most 5.
+INVOICE_PREFIX = env.str("INVOICE_PREFIX", default="INV/")
+CREDIT_NOTE_PREFIX = env.str("CREDIT_NOTE_PREFIX", default="CN/")
+# Standard rate of the tax-inclusive token plans and credit packs (percent).
+GST_RATE = Decimal(env.str("GST_RATE", default="18"))
+# SAC per product: 998315 hosting and IT infrastructure provisioning (application service
+# provisioning: token plans, tenant platform plans, credits); 998419 other telecommunications
+# services (seed 002's toll-free numbers, extensions and minutes). Override per key, e.g.
+# INVOICE_SAC_CODES=telephony=998412,credits=998439.
+INVOICE_SAC_CODES = {
+    "default": "998315", "tokens": "998315", "platform": "998315", "credits": "998315",
+    "telephony": "998419",
+    **env.dict("INVOICE_SAC_CODES", default={}),
+}
+# --- end GST invoices ----------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

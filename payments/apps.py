@@ -7,3 +7,4 @@ class PaymentsConfig(AppConfig):
 
     def ready(self):
         from payments import checks  # noqa: F401  registers the deploy checks
+        from payments.invoices import checks as invoice_checks  # noqa: F401

@@ -194,3 +194,8 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.gateway}:{self.event_type}:{self.event_id}"
+
+
+# Tax invoices and credit notes live in their own module; importing them here makes them part
+# of the payments app (its migrations, its admin).
+from payments.invoices.models import Invoice, InvoiceCounter  # noqa: E402, F401

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from config.errors import Conflict, InvalidInput, NotFound
 from payments.gateways import get_gateway
+from payments.invoices.services import invoice_issue
 from payments.models import PaymentOrder
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ def order_fulfil(*, order_id: int, payment_id: str, source: str,
     order.fulfilment_action = action
     order.save(update_fields=["status", "gateway_payment_id", "fulfilled_at", "fulfilled_via",
                               "fulfilment_result", "fulfilment_action", "updated_at"])
+    invoice_issue(order=order)  # the tax invoice, in the same transaction (DESIGN §4.7)
     logger.info("order %s fulfilled via %s (payment %s)", order.gateway_order_id, source, payment_id)
     return order, True
 
