@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from payments import views
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("api/v1/payments/webhook/razorpay", views.WebhookView.as_view(), name="v1-payments-webhook-razorpay"),
     path("api/v1/payments/<int:order_id>", views.StaffOrderView.as_view(), name="v1-payments-detail"),
     path("api/v1/payments/<int:order_id>/refund", views.StaffRefundView.as_view(), name="v1-payments-refund"),
+    # Seed 002's subscription checkout
+    path("", include("payments.subscription_checkout.urls")),
 ]
