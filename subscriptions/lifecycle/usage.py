@@ -47,7 +47,9 @@ def _whole(value) -> int:
         number = Decimal(str(value))
     except ArithmeticError:
         return 0
-    return int(number) if number == number.to_integral_value() and number >= 0 else 0
+    if not number.is_finite() or number < 0 or number != number.to_integral_value():
+        return 0
+    return int(number)
 
 
 def addon_quantity(subscription: Subscription, addon_code: str) -> int:

@@ -209,3 +209,16 @@ def test_clock_is_the_subscriptions_clock(monkeypatch, staff_client):
     monkeypatch.setattr(clock, "now", lambda: later)
     subscription = telephony_subscription()
     assert subscription.current_period_start == later
+
+
+@pytest.mark.parametrize("limits", [{}, {"extensions": "Infinity", "includedMinutes": "NaN"},
+                                    {"extensions": [2], "includedMinutes": {"a": 1}, "pricePerMinute": "x"},
+                                    {"extensions": -3, "includedMinutes": 2.5, "pricePerMinute": True}])
+def test_odd_plan_limits_read_as_zero(auth_client, limits):
+    from plans.models import RatePlan
+
+    subscription = telephony_subscription(user=auth_client.user)
+    RatePlan.objects.filter(pk=subscription.plan_id).update(limits=limits)
+    usage = auth_client.get(url(subscription)).json()["data"]["usage"]
+    assert usage["minutes"]["included"] == 0 and usage["extensions"]["limit"] == 0
+    assert usage["minutes"]["pricePerMinute"] == 0
