@@ -123,6 +123,13 @@ DEFAULT_PHONE_REGION = env.str("DEFAULT_PHONE_REGION", default="IN")
 FREE_SIGNUP_CREDITS = env.int("FREE_SIGNUP_CREDITS", default=3)
 TOKENS_SELF_SERVICE_UPGRADE = env.bool("TOKENS_SELF_SERVICE_UPGRADE", default=False)
 
+# --- subscriptions (seed 002, DESIGN §4.3) ---------------------------------------------------
+# The product of /api/rate-plans/public, /api/rate-plans/code/:code and
+# /api/subscriptions/my-subscription when no ?product= is given.
+DEFAULT_PLAN_PRODUCT = env.str("DEFAULT_PLAN_PRODUCT", default="telephony")
+# Seconds a checkout may stay unpaid (`pending`) before the period close expires it.
+SUBSCRIPTION_PENDING_TTL = env.int("SUBSCRIPTION_PENDING_TTL", default=24 * 3600)
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {

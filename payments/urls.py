@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from payments import views
 from payments.invoices import views as invoice_views
@@ -18,4 +18,6 @@ urlpatterns = [
     path("api/invoices", invoice_views.InvoicesView.as_view(), name="invoices"),
     path("api/invoices/<str:invoice_id>", invoice_views.InvoiceView.as_view(), name="invoices-detail"),
     path("api/invoices/<str:invoice_id>/pdf", invoice_views.InvoicePdfView.as_view(), name="invoices-pdf"),
+    # Seed 002's subscription checkout
+    path("", include("payments.subscription_checkout.urls")),
 ]

@@ -47,9 +47,16 @@ def _fulfil_credit_package(order: PaymentOrder, payment_id: str) -> dict:
             "credits_added": order.credits, "remaining_credits": transaction_row.balance_after}, ""
 
 
+def _fulfil_subscription(order: PaymentOrder, payment_id: str) -> tuple[dict, str]:
+    from payments.services.subscription_orders import subscription_order_deliver
+
+    return subscription_order_deliver(order=order, payment_id=payment_id)
+
+
 _FULFILLERS = {
     PaymentOrder.Kind.TOKEN_PLAN: _fulfil_token_plan,
     PaymentOrder.Kind.CREDIT_PACKAGE: _fulfil_credit_package,
+    PaymentOrder.Kind.SUBSCRIPTION: _fulfil_subscription,
 }
 
 
