@@ -97,7 +97,7 @@ def start_seed001(database_url: str, user_id: int, workers: int, port: int) -> s
     server = subprocess.Popen(
         [str(python), "-m", "uvicorn", "seed001_fastapi:app", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=common.ROOT / "benchmarks",
+        env=env, cwd=common.ROOT / "benchmarks", start_new_session=True,
     )
     common.wait_healthy(server, port)
     return server

@@ -101,18 +101,24 @@ def start_gunicorn(app: str, port: int, env: dict, *, workers: int, threads: int
         [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30",
          "--backlog", "2048", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        cwd=ROOT, env=env, start_new_session=True,
     )
     wait_healthy(server, port)
     return server
 
 
 def stop(server: subprocess.Popen) -> None:
-    server.terminate()
+    """Stop a server started in its own session, with every worker process it forked."""
+    import signal
+
     try:
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        server.kill()
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+    except ProcessLookupError:
+        pass
 
 
 # --- load generation ------------------------------------------------------------------------
