@@ -66,17 +66,18 @@ def api_key_lookup(raw_key: str) -> ApiKey:
     return api_key
 
 
-# key id → when this process last wrote its last_used_at (the cached key's own value goes stale).
-_last_used_written: dict[int, datetime] = {}
+# key hash → when this process last wrote its last_used_at (the cached key's own value goes
+# stale). By hash, not id: ids can come back (SQLite reuses them), a key's hash never does.
+_last_used_written: dict[str, datetime] = {}
 
 
 def _touch_last_used(api_key: ApiKey) -> None:
     """Record use at most once per LAST_USED_RESOLUTION per key and worker: a write per call
     would put a second statement on the hot path."""
     now = timezone.now()
-    seen = max(filter(None, (api_key.last_used_at, _last_used_written.get(api_key.pk))), default=None)
+    seen = max(filter(None, (api_key.last_used_at, _last_used_written.get(api_key.key_hash))), default=None)
     if seen is None or now - seen > LAST_USED_RESOLUTION:
-        _last_used_written[api_key.pk] = now
+        _last_used_written[api_key.key_hash] = now
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
 
