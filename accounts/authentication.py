@@ -2,14 +2,15 @@
 
 External tokens are HS256, signed with `JWT_SECRET`, carry `user_id` or `sub` (a number or a
 numeric string) and `exp`; they need no `token_type` or `jti`. Refresh tokens are refused here.
-One query: the user with their tenant.
+The user (with their tenant) comes from a short-lived cache (accounts.cache): no query per
+request, and a deactivated user or suspended tenant is still refused within API_KEY_CACHE_SECONDS.
 """
 
 import jwt
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from rest_framework import authentication, exceptions
 
+from accounts.cache import user_cached
 from config.ids import positive_id
 from tenants.models import Tenant
 
@@ -42,10 +43,9 @@ def user_from_token(raw_token: str):
     if token_type is not None and token_type != "access":
         raise exceptions.AuthenticationFailed("Only access tokens are accepted here.")
     user_id = _user_id_from_claims(payload)
-    try:
-        user = get_user_model().objects.select_related("tenant").get(pk=user_id)
-    except get_user_model().DoesNotExist as exc:
-        raise exceptions.AuthenticationFailed("Unknown user.") from exc
+    user = user_cached(user_id)
+    if user is None:
+        raise exceptions.AuthenticationFailed("Unknown user.")
     if not user.is_active:
         raise exceptions.AuthenticationFailed("User is inactive.")
     if user.tenant_id and user.tenant.status != Tenant.Status.ACTIVE:

@@ -1,10 +1,10 @@
 from rest_framework import serializers
 
 from accounts.models import User
-from config.api import StrictSerializer
+from config.api import FieldsBuiltOnce, StrictSerializer
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = User
         fields = [

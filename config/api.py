@@ -1,5 +1,7 @@
 """Base classes every API view and input serializer builds on."""
 
+import copy
+
 from rest_framework import serializers
 from rest_framework.views import APIView
 
@@ -35,6 +37,21 @@ class StrictSerializer(serializers.Serializer):
                     {name: ["Unknown field."] for name in sorted(unknown)}
                 )
         return super().to_internal_value(data)
+
+
+class FieldsBuiltOnce:
+    """For flat output serializers on hot paths (no nested serializers): the fields are built
+    once per class and each instance binds shallow copies. A ModelSerializer otherwise rebuilds
+    every field from the model on every instance, which cost more than the rest of GET
+    /api/auth/me together."""
+
+    def get_fields(self):
+        cls = type(self)
+        prototypes = cls.__dict__.get("_field_prototypes")
+        if prototypes is None:
+            prototypes = super().get_fields()
+            cls._field_prototypes = prototypes
+        return {name: copy.copy(field) for name, field in prototypes.items()}
 
 
 class StrictIntegerField(serializers.IntegerField):

@@ -67,11 +67,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # These three serve the admin's pages and are skipped on /api/ (config.middleware). CSRF
+    # stays as is: API views are exempt, so it costs them next to nothing.
+    "config.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.AuthenticationMiddleware",
+    "config.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -96,8 +98,18 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Persistent connections: no reconnect per request.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # DB_POOL_SIZE > 0: psycopg's connection pool per worker process (Django 5.1+), shared by its
+    # threads; else persistent connections, one per thread. README "Benchmarks" compares them.
+    _pool_size = env.int("DB_POOL_SIZE", default=0)
+    if _pool_size > 0:
+        _options["pool"] = {"min_size": _pool_size, "max_size": _pool_size, "timeout": 10}
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+    else:
+        # Persistent connections: no reconnect per request.
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    # Server-side parameter binding lets psycopg prepare a statement run often (prepare_threshold).
+    _options["server_side_binding"] = env.bool("DB_SERVER_SIDE_BINDING", default=False)
     # A health check costs a round trip per request; off by default for the hot paths. A
     # connection broken by a database restart then fails one request per worker.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
@@ -182,12 +194,31 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
+REDIS_URL = env.str("REDIS_URL", default="")
+# How long a worker may trust what authenticated a request (an API key and its tenant, a JWT's
+# user) without asking the database: a revoked key, a suspended or archived tenant, a deactivated
+# user are refused at once on the worker that made the change (and everywhere with REDIS_URL) and
+# within this many seconds elsewhere (DESIGN §4.6). 0 turns these caches off.
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5)
+# Seconds a worker serves the public catalog (GET /api/rate-plans/public) from its cache; a
+# change through the services or the admin clears it at once (everywhere with REDIS_URL).
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
+if API_KEY_CACHE_SECONDS < 0 or CATALOG_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("API_KEY_CACHE_SECONDS and CATALOG_CACHE_SECONDS must be >= 0.")
+
+
+def _cache(name: str) -> dict:
+    """Redis shared by every app server when REDIS_URL is set, else this process's memory."""
+    if REDIS_URL:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                "KEY_PREFIX": f"kosh:{name}"}
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"kosh-{name}",
+            "OPTIONS": {"MAX_ENTRIES": 100_000}}
+
+
 CACHES = {
-    "default": (
-        env.cache("REDIS_URL")
-        if env.str("REDIS_URL", default="")
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    "default": _cache("default"),  # rate limits and other shared counters
+    "auth": _cache("auth"),  # API keys, tenants, JWT users, the public catalog (short-lived)
 }
 
 # Production hardening (DESIGN §7): on unless DEBUG, each overridable for a TLS-terminating proxy.

@@ -120,7 +120,10 @@ class CreditTransaction(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["wallet", "-id"], name="credit_txn_wallet_recent"),
+            # Newest first per wallet (history), and covering what audit_ledger reads: it walks
+            # every wallet's chain in this order from the index alone, without a sort.
+            models.Index(fields=["wallet", "-id"], name="credit_txn_wallet_chain",
+                         include=["action", "credits", "balance_after"]),
             models.Index(fields=["reference_id"], name="credit_txn_reference"),
         ]
         constraints = [

@@ -12,6 +12,7 @@ from config.permissions import IsStaff
 from config.schema import error_responses
 from plans import selectors, services
 from plans import serializers as s
+from plans.cache import public_plans_cached
 from plans.models import RatePlan
 
 TAGS = ["rate-plans"]
@@ -81,8 +82,11 @@ class PublicRatePlansView(_PublicView):
                    summary="Active public plans (anyone)",
                    responses={200: PublicPlansEnvelope, **error_responses(SUCCESS, 400)})
     def get(self, request):
-        plans = selectors.rate_plans_public(product=_product_or_default(request))
-        return success_response(s.PublicRatePlanSerializer(plans, many=True).data)
+        product = selectors.product_check(_product_or_default(request))
+        return success_response(public_plans_cached(
+            product=product,
+            build=lambda: s.PublicRatePlanSerializer(selectors.rate_plans_public(product=product),
+                                                     many=True).data))
 
 
 class CalculatePriceView(_PublicView):
