@@ -134,6 +134,7 @@ class SubscriptionEvent(models.Model):
         PLAN_CHANGED = "plan_changed", "Plan changed"
         USAGE_RESET = "usage_reset", "Usage reset"
         EXPIRED = "expired", "Plan ended, fell back"
+        MERGED = "merged", "Closed by an account merge"
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
