@@ -4,7 +4,8 @@ The web account survives: its id, email, password and tokens stay, and it takes 
 phone) the bot knows. The bot's account is retired: inactive, without its phone, `merged_into`
 the survivor. Everything else moves through the mergers the higher apps register
 (`accounts.hooks`): orders, subscriptions, and the wallet balance by a paired ledger transfer;
-the retired account's ledger rows show in the survivor's history. One transaction: a merger that
+the retired account's ledger rows and invoices (both unchangeable) show in the survivor's
+history and invoice list; its billing profile moves unless the survivor has one. One transaction: a merger that
 refuses (409: both accounts have a live subscription in one product) leaves nothing changed.
 """
 
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import hooks
+from accounts.models import BillingProfile
 from accounts.phones import phone_masked
 from config.errors import Conflict
 
@@ -38,6 +40,10 @@ def account_merge(*, survivor, retired, actor=None, reason: str = "", address: s
     summary: dict = {"merged_user_id": retired.pk}
     for _label, merger in hooks.account_mergers():
         summary.update(merger(retired=retired, survivor=survivor, reference=reference, actor=actor))
+
+    # The billing profile (the buyer on invoices) comes along unless the survivor has its own.
+    if not BillingProfile.objects.filter(user_id=survivor.pk).exists():
+        BillingProfile.objects.filter(user_id=retired.pk).update(user_id=survivor.pk)
 
     tenant_id, phone = retired.tenant_id, retired.phone
     now = timezone.now()

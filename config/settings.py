@@ -1,10 +1,13 @@
 """Kosh settings: everything comes from the environment (a `.env` file is read when present)."""
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from config.gst import gstin_normalize, gstin_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -120,6 +123,13 @@ DEFAULT_PHONE_REGION = env.str("DEFAULT_PHONE_REGION", default="IN")
 FREE_SIGNUP_CREDITS = env.int("FREE_SIGNUP_CREDITS", default=3)
 TOKENS_SELF_SERVICE_UPGRADE = env.bool("TOKENS_SELF_SERVICE_UPGRADE", default=False)
 
+# --- subscriptions (seed 002, DESIGN §4.3) ---------------------------------------------------
+# The product of /api/rate-plans/public, /api/rate-plans/code/:code and
+# /api/subscriptions/my-subscription when no ?product= is given.
+DEFAULT_PLAN_PRODUCT = env.str("DEFAULT_PLAN_PRODUCT", default="telephony")
+# Seconds a checkout may stay unpaid (`pending`) before the period close expires it.
+SUBSCRIPTION_PENDING_TTL = env.int("SUBSCRIPTION_PENDING_TTL", default=24 * 3600)
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
@@ -207,6 +217,32 @@ PAYMENT_SANDBOX_SECRET = env.str("PAYMENT_SANDBOX_SECRET", default="")
 PAYMENT_ORDER_TTL = env.int("PAYMENT_ORDER_TTL", default=24 * 3600)  # seconds; expire_orders
 PAYMENT_RECONCILE_GRACE_MINUTES = env.int("PAYMENT_RECONCILE_GRACE_MINUTES", default=15)
 # --- end payments --------------------------------------------------------------------------
+
+# --- GST invoices (issue 13, DESIGN §4.7) --------------------------------------------------
+# The seller printed on every invoice. SELLER_GSTIN is checked at start-up when set (its first
+# two digits give the seller's state); `check --deploy` warns while it is empty. SELLER_STATE
+# (a name or code) is used only when there is no GSTIN.
+SELLER_NAME = env.str("SELLER_NAME", default="Kosh")
+SELLER_ADDRESS = env.str("SELLER_ADDRESS", default="")
+SELLER_GSTIN = gstin_normalize(env.str("SELLER_GSTIN", default=""))
+if SELLER_GSTIN and gstin_problem(SELLER_GSTIN):
+    raise ImproperlyConfigured(f"SELLER_GSTIN {SELLER_GSTIN} is not a valid GSTIN: {gstin_problem(SELLER_GSTIN)}")
+SELLER_STATE = env.str("SELLER_STATE", default="")
+# Numbers are PREFIX + "26-27/" + 5 digits, at most 16 characters: a prefix of at most 5.
+INVOICE_PREFIX = env.str("INVOICE_PREFIX", default="INV/")
+CREDIT_NOTE_PREFIX = env.str("CREDIT_NOTE_PREFIX", default="CN/")
+# Standard rate of the tax-inclusive token plans and credit packs (percent).
+GST_RATE = Decimal(env.str("GST_RATE", default="18"))
+# SAC per product: 998315 hosting and IT infrastructure provisioning (application service
+# provisioning: token plans, tenant platform plans, credits); 998419 other telecommunications
+# services (seed 002's toll-free numbers, extensions and minutes). Override per key, e.g.
+# INVOICE_SAC_CODES=telephony=998412,credits=998439.
+INVOICE_SAC_CODES = {
+    "default": "998315", "tokens": "998315", "platform": "998315", "credits": "998315",
+    "telephony": "998419",
+    **env.dict("INVOICE_SAC_CODES", default={}),
+}
+# --- end GST invoices ----------------------------------------------------------------------
 
 # --- phone sign-in (issue 17, DESIGN §4.9) ---------------------------------------------------
 # The tenant a phone sign-in lands in when the body names none (seed_demo creates "demo").

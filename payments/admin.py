@@ -6,6 +6,7 @@ from config.admin_actions import action_form_response
 from config.errors import ServiceError
 from payments import services
 from payments.forms import RefundForm
+from payments.invoices.admin import InvoiceInline
 from payments.models import PaymentOrder, Refund, WebhookEvent
 
 
@@ -44,7 +45,7 @@ class PaymentOrderAdmin(_ReadOnlyAdmin):
                      "phone_number"]
     list_select_related = ["user", "plan", "package"]
     date_hierarchy = "created_at"
-    inlines = [RefundInline]
+    inlines = [RefundInline, InvoiceInline]
     actions = ["refund", "reconcile"]
 
     @admin.display(description="purchase")

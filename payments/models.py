@@ -25,6 +25,11 @@ class PaymentOrder(models.Model):
         REFUNDED = "refunded", "Refunded"
         PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
 
+    class Purpose(models.TextChoices):
+        CHECKOUT = "checkout", "First payment of a subscription"
+        UPGRADE = "upgrade", "Prorated upgrade"
+        RENEWAL = "renewal", "Renewal"
+
     class Gateway(models.TextChoices):
         RAZORPAY = "razorpay", "Razorpay"
         SANDBOX = "sandbox", "Sandbox"
@@ -45,6 +50,14 @@ class PaymentOrder(models.Model):
                                 related_name="payment_orders")
     # Snapshot of the package's credits when the order was made: what the customer paid for.
     credits = models.BigIntegerField(null=True, blank=True)
+    # Subscription orders (seed 002): the subscription paid for and why (the first payment now;
+    # upgrades and renewals in the lifecycle issue), with the priced lines for the invoice.
+    subscription = models.ForeignKey("subscriptions.Subscription", null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="payment_orders")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, blank=True, default="")
+    lines = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder,
+                             help_text="[{kind, description, quantity, unitPaise, amountPaise}] before tax")
+    tax_paise = models.BigIntegerField(default=0, help_text="GST included in amount_paise")
 
     amount_paise = models.BigIntegerField(help_text="Computed by the server")
     currency = models.CharField(max_length=3, default="INR")
@@ -97,6 +110,14 @@ class PaymentOrder(models.Model):
                 ),
                 name="payorder_purchase_matches_kind",
             ),
+            models.CheckConstraint(
+                condition=Q(kind="subscription", subscription__isnull=False,
+                            purpose__in=["checkout", "upgrade", "renewal"])
+                | (~Q(kind="subscription") & Q(subscription__isnull=True, purpose="")),
+                name="payorder_subscription_matches_kind",
+            ),
+            models.CheckConstraint(condition=Q(tax_paise__gte=0) & Q(tax_paise__lte=F("amount_paise")),
+                                   name="payorder_tax_within_amount"),
             models.CheckConstraint(condition=Q(amount_paise__gt=0), name="payorder_amount_positive"),
             models.CheckConstraint(
                 condition=Q(amount_refunded_paise__gte=0) & Q(amount_refunded_paise__lte=F("amount_paise")),
@@ -194,3 +215,8 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.gateway}:{self.event_type}:{self.event_id}"
+
+
+# Tax invoices and credit notes live in their own module; importing them here makes them part
+# of the payments app (its migrations, its admin).
+from payments.invoices.models import Invoice, InvoiceCounter  # noqa: E402, F401

@@ -80,6 +80,7 @@ PRODUCTION_ENV = {
     "JWT_SECRET": "j" * 60, "DJANGO_SETTINGS_MODULE": "config.settings",
     "ALLOWED_HOSTS": "api.example.com", "RAZORPAY_KEY_ID": "rzp_live_x",
     "RAZORPAY_KEY_SECRET": "s" * 24, "RAZORPAY_WEBHOOK_SECRET": "w" * 24,
+    "SELLER_GSTIN": "29AAGCB7383J1Z4", "SELLER_ADDRESS": "1 MG Road, Bengaluru 560001",
 }
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from config.errors import InvalidInput, NotFound
 from payments.gateways import GatewayRefund, get_gateway
+from payments.invoices.services import credit_note_issue
 from payments.models import PaymentOrder, Refund
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ def _refund_apply(*, order: PaymentOrder, remote: GatewayRefund, reason: str, ac
         reverser(order, refund, actor)
     refund.save(update_fields=["credits_reversed", "credits_shortfall", "plan_reverted", "reversal",
                                "updated_at"])
+    credit_note_issue(refund=refund)  # the GST credit note, in the same transaction (DESIGN §4.7)
     logger.info("order %s refunded %s paise (%s, %s)", order.gateway_order_id, remote.amount_paise,
                 remote.id, source)
     return refund

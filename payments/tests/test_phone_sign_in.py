@@ -236,7 +236,7 @@ def test_two_paid_token_plans_conflict_and_nothing_changes(ravi, bot_customer, p
     assert response.status_code == 409
     error = error_of(response)
     assert error["code"] == "subscription_conflict"
-    assert "premium on this account, standard on the number's account" in error["message"]
+    assert "premium (active) on this account, standard (active) on the number's account" in error["message"]
     assert "Cancel one" in error["message"]
     # one transaction: nothing moved
     assert balance_of(ravi.user) == 100 and balance_of(bot_customer) == 38
@@ -286,3 +286,50 @@ def test_the_retired_accounts_tokens_stop_working(ravi, bot_customer, phone_code
     stale.credentials(HTTP_AUTHORIZATION=f"Bearer {old['access']}")
     assert stale.get("/api/auth/me").status_code == 401
     assert APIClient().post("/api/auth/refresh", {"refresh": old["refresh"]}, format="json").status_code == 401
+
+
+def test_a_pending_checkout_gives_way_to_a_paid_subscription(ravi, bot_customer, phone_code, catalog):
+    from subscriptions.tests.factories import telephony_subscription
+
+    paid = telephony_subscription(user=ravi.user)
+    pending = telephony_subscription(user=bot_customer, plan="PROFESSIONAL", status="pending")
+    response = attach(ravi, phone_code)
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["subscriptions_closed"] == [pending.pk]
+    pending.refresh_from_db()
+    paid.refresh_from_db()
+    assert (pending.user_id, pending.status, pending.ended_at is not None) == (ravi.user.pk, "cancelled", True)
+    assert paid.status == "active" and paid.user_id == ravi.user.pk
+    assert SubscriptionEvent.objects.filter(subscription=pending, kind="merged").exists()
+
+
+def test_two_paid_telephony_subscriptions_conflict(ravi, bot_customer, phone_code, catalog):
+    from subscriptions.tests.factories import telephony_subscription
+
+    telephony_subscription(user=ravi.user)
+    telephony_subscription(user=bot_customer, plan="PROFESSIONAL")
+    response = attach(ravi, phone_code)
+    assert response.status_code == 409 and error_of(response)["code"] == "subscription_conflict"
+    assert "telephony: STARTER (active) on this account, PROFESSIONAL (active)" in error_of(response)["message"]
+
+
+def test_the_retired_accounts_invoices_and_billing_profile_come_along(ravi, bot_customer, phone_code,
+                                                                      bot_client):
+    from accounts.billing import billing_profile_save
+    from payments.invoices.models import Invoice
+
+    order = PaymentOrder.objects.get(user=bot_customer)
+    checkout = bot_client.post(PAY, {"order_id": order.gateway_order_id}, format="json").json()
+    assert bot_client.post(VERIFY, {**checkout, "package_id": order.package_id}, format="json").status_code == 200
+    billing_profile_save(user=bot_customer, first_name="Ravi", city="Pune")
+    bot_invoice = Invoice.objects.get(order=order)
+    assert bot_invoice.user_id == bot_customer.pk
+
+    assert attach(ravi, phone_code).status_code == 200
+    listed = ravi.get("/api/invoices").json()["data"]
+    assert listed["count"] == 2
+    assert ravi.get(f"/api/invoices/{bot_invoice.pk}").status_code == 200
+    bot_invoice.refresh_from_db()
+    assert bot_invoice.user_id == bot_customer.pk  # an issued invoice never changes
+    ravi.user.refresh_from_db()
+    assert ravi.user.billing_profile.first_name == "Ravi"

@@ -1,13 +1,15 @@
 """An account merge's part in subscriptions (DESIGN §4.9, called through `accounts.hooks`).
 
 Every subscription of the retired account moves to the survivor. A user has at most one live
-subscription per product, so where both have one:
+subscription per product, so where both have one, one of them may give way:
 
-- tokens, and at least one of the two is the free basic plan every user is given: the basic one
-  is closed (the retired account's when both are basic) and its usage this month is added to the
-  one kept, so a merge never hands out a second free allowance;
-- anything else (two paid token plans, two telephony or platform subscriptions): 409, nothing
-  changes; the person cancels one (or lets it end) and verifies the number again.
+- a checkout never paid (`pending`) gives way, as a newer checkout supersedes it (if it is paid
+  later anyway, the lifecycle's rule for superseded checkouts applies);
+- the free basic token plan every user is given gives way to the other token plan; its usage
+  this month is added to the plan kept, so a merge never hands out a second free allowance;
+- when both could give way, the retired account's does. When neither can (two paid plans in one
+  product): 409 and nothing changes; the person cancels one, or lets it end, and verifies the
+  number again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from subscriptions.models import Subscription, SubscriptionEvent
 from subscriptions.selectors import TOKENS
 from subscriptions.services.events import _event
 from subscriptions.services.state import _settle
+
+Status = Subscription.Status
 
 
 class SubscriptionConflict(Conflict):
@@ -33,43 +37,52 @@ def subscriptions_merge(*, retired, survivor, reference: str, actor=None) -> dic
                 .order_by("pk"))
     theirs = {s.product: s for s in live if s.user_id == retired.pk}
     ours = {s.product: s for s in live if s.user_id == survivor.pk}
-    clashes = sorted(theirs.keys() & ours.keys())
-    closed, conflicts = [], []
-    for product in clashes:
-        pair = _tokens_pair_to_fold(ours[product], theirs[product], now=now) if product == TOKENS else None
-        if pair is None:
-            conflicts.append((product, ours[product], theirs[product]))
+    basic_id = token_basic_plan().pk
+    closing, conflicts = [], []
+    for product in sorted(theirs.keys() & ours.keys()):
+        mine, other = ours[product], theirs[product]
+        counters = {}
+        if product == TOKENS:
+            # Settled first (expiry, monthly reset): an ended paid plan has fallen back to basic,
+            # and both counters are this month's.
+            counters = {s.pk: _settle(s, now=now) for s in (mine, other) if s.status != Status.PENDING}
+        if _gives_way(other, basic_id):
+            closing.append((mine, other, counters))
+        elif _gives_way(mine, basic_id):
+            closing.append((other, mine, counters))
         else:
-            closed.append(pair)
+            conflicts.append((product, mine, other))
     if conflicts:
-        described = "; ".join(f"{product}: {mine.plan.code} on this account, {other.plan.code} on the "
-                              f"number's account" for product, mine, other in conflicts)
+        described = "; ".join(f"{product}: {mine.plan.code} ({mine.status}) on this account, {other.plan.code} "
+                              f"({other.status}) on the number's account" for product, mine, other in conflicts)
         raise SubscriptionConflict(
             f"Both accounts have a live subscription in the same product ({described}). Cancel one "
             "of them, or wait until it ends, then verify the number again.",
-            fields={"subscriptions": [f"{product}: #{mine.pk} and #{other.pk}"
-                                      for product, mine, other in conflicts]})
-    for keep, drop, keep_counter, drop_counter in closed:
-        keep_counter.used += drop_counter.used
-        keep_counter.save(update_fields=["used", "updated_at"])
-        drop.status = Subscription.Status.CANCELLED
-        drop.save(update_fields=["status", "updated_at"])
-        _event(drop, SubscriptionEvent.Kind.MERGED, now=now, from_plan=drop.plan.code, actor=actor,
-               reason="Closed by an account merge",
-               data={"reference": reference, "kept_subscription": keep.pk, "used_moved": drop_counter.used})
+            fields={"subscriptions": [f"{product}: #{mine.pk} and #{other.pk}" for product, mine, other in conflicts]})
+    for keep, drop, counters in closing:
+        _close(drop, keep=keep, counters=counters, now=now, reference=reference, actor=actor)
     moved = Subscription.objects.filter(user_id=retired.pk).update(user_id=survivor.pk, updated_at=now)
-    return {"subscriptions_moved": moved, "subscriptions_closed": sorted(drop.pk for _, drop, _, _ in closed)}
+    return {"subscriptions_moved": moved, "subscriptions_closed": sorted(drop.pk for _, drop, _ in closing)}
 
 
-def _tokens_pair_to_fold(mine: Subscription, other: Subscription, *, now):
-    """(keep, drop, keep's counter, drop's counter) when one of two live token subscriptions is the
-    free basic plan, else None. Both are settled first (expiry, monthly reset), so an ended paid
-    plan counts as the basic it has fallen back to and both counters are this month's."""
-    mine_counter = _settle(mine, now=now)
-    other_counter = _settle(other, now=now)
-    basic = token_basic_plan()
-    if other.plan_id == basic.pk:
-        return mine, other, mine_counter, other_counter
-    if mine.plan_id == basic.pk:
-        return other, mine, other_counter, mine_counter
-    return None
+def _gives_way(subscription: Subscription, basic_id: int) -> bool:
+    return subscription.status == Status.PENDING or (
+        subscription.product == TOKENS and subscription.plan_id == basic_id)
+
+
+def _close(drop: Subscription, *, keep: Subscription, counters: dict, now, reference: str, actor) -> None:
+    used_moved = 0
+    if drop.pk in counters and keep.pk in counters:
+        used_moved = counters[drop.pk].used
+        counters[keep.pk].used += used_moved
+        counters[keep.pk].save(update_fields=["used", "updated_at"])
+    before = drop.status
+    drop.status, drop.ended_at = Status.CANCELLED, now
+    drop.auto_renew, drop.cancel_at_period_end = False, False
+    drop.scheduled_plan, drop.scheduled_billing_cycle = None, ""
+    drop.save(update_fields=["status", "ended_at", "auto_renew", "cancel_at_period_end", "scheduled_plan",
+                             "scheduled_billing_cycle", "updated_at"])
+    _event(drop, SubscriptionEvent.Kind.MERGED, now=now, from_plan=drop.plan.code, actor=actor,
+           reason="Closed by an account merge",
+           data={"reference": reference, "status_before": before, "kept_subscription": keep.pk,
+                 "used_moved": used_moved})
