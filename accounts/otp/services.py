@@ -7,7 +7,6 @@ transaction: a wrong try stays counted although the request fails.
 """
 
 import hashlib
-import logging
 import math
 
 from django.conf import settings
@@ -25,8 +24,6 @@ from accounts.phones import phone_normalize
 from accounts.services import auth_tokens_issue
 from config.errors import Conflict, Forbidden, InvalidInput
 from tenants.models import Tenant
-
-logger = logging.getLogger("kosh.otp")
 
 USER_INACTIVE = "User is inactive."
 

@@ -333,3 +333,15 @@ def test_the_retired_accounts_invoices_and_billing_profile_come_along(ravi, bot_
     assert bot_invoice.user_id == bot_customer.pk  # an issued invoice never changes
     ravi.user.refresh_from_db()
     assert ravi.user.billing_profile.first_name == "Ravi"
+
+
+def test_an_unverified_number_the_account_already_has_needs_the_code(demo, phone_code, client_for):
+    user = UserFactory(tenant=demo, phone=PHONE)
+    client = client_for(user)
+    code = phone_code(PHONE)
+    wrong = attach(client, phone_code, code=f"{(int(code) + 1) % 10**6:06d}")
+    assert wrong.status_code == 400 and error_of(wrong)["code"] == "code_incorrect"
+    right = attach(client, phone_code, code=code)
+    assert right.status_code == 200 and right.json()["data"]["merged"] is False
+    user.refresh_from_db()
+    assert user.is_whatsapp_verified and User.objects.filter(phone=PHONE).count() == 1
