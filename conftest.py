@@ -114,3 +114,33 @@ def bot_client(api_key):
     client.credentials(HTTP_X_BOT_SECRET=api_key[1])
     client.api_key = api_key[0]
     return client
+
+
+# --- phone sign-in (DESIGN §4.9) ------------------------------------------------------------------
+
+@pytest.fixture
+def otp_receiver(settings):
+    """Codes go by the real webhook sender to a fake receiver on 127.0.0.1; `.code_for(phone)`
+    reads the code it got."""
+    from accounts.tests.fake_receiver import WEBHOOK_SECRET, FakeReceiver
+
+    receiver = FakeReceiver().start()
+    settings.OTP_SENDER = "webhook"
+    settings.OTP_WEBHOOK_URL = f"{receiver.url}/otp"
+    settings.OTP_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.OTP_SEND_TIMEOUT = 2.0
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def phone_code(api_client, otp_receiver):
+    """phone_code(phone, tenant_slug) -> the code just sent to that number (start → receiver)."""
+
+    def request(phone: str, tenant_slug: str | None = None) -> str:
+        body = {"phone_number": phone, **({"tenant": tenant_slug} if tenant_slug else {})}
+        response = api_client.post("/api/auth/phone/start", body, format="json")
+        assert response.status_code == 200, response.content
+        return otp_receiver.code_for(response.json()["data"]["phone_number"])
+
+    return request

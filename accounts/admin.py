@@ -31,14 +31,14 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_staff", "is_superuser", "is_active", "tenant", "is_whatsapp_verified"]
     search_fields = ["email", "phone", "name", "business_name", "billing_profile__gstin"]
     list_select_related = ["tenant"]
-    readonly_fields = ["created_at", "updated_at", "last_login"]
+    readonly_fields = ["created_at", "updated_at", "last_login", "merged_into"]
     autocomplete_fields = ["tenant"]
     inlines = [BillingProfileInline]
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []  # no profile on the add page
     fieldsets = (
-        (None, {"fields": ("email", "phone", "password", "tenant")}),
+        (None, {"fields": ("email", "phone", "password", "tenant", "merged_into")}),
         ("Profile", {"fields": ("name", "business_name", "is_whatsapp_verified", "industry_type",
                                 "sub_industry", "core_processes", "monthly_revenue", "employees",
                                 "goal_amount", "goal_years")}),

@@ -7,3 +7,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import signals  # noqa: F401 - connects the cache invalidation receivers
+        from accounts.otp import checks  # noqa: F401  registers the phone sign-in checks

@@ -1,7 +1,7 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 
@@ -53,6 +53,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
+    # Set when this account was merged into another (phone sign-in, DESIGN §4.9): it is then
+    # inactive, has given its email/phone to that account, and its ledger shows in that history.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_accounts",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -76,9 +81,14 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(tenant__isnull=True, phone__isnull=False),
                 name="user_phone_unique_without_tenant",
             ),
+            # A merged account has handed its email and phone to the account it was merged into.
             models.CheckConstraint(
-                condition=Q(email__isnull=False) | Q(phone__isnull=False),
+                condition=Q(email__isnull=False) | Q(phone__isnull=False) | Q(merged_into__isnull=False),
                 name="user_has_email_or_phone",
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | (Q(is_active=False) & ~Q(merged_into=F("pk"))),
+                name="user_merged_is_inactive",
             ),
             models.CheckConstraint(
                 condition=Q(monthly_revenue__isnull=True) | Q(monthly_revenue__gte=0),
@@ -134,3 +144,8 @@ class BillingProfile(models.Model):
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+# Phone sign-in's one-time codes live in their own module (accounts.otp); importing the model here
+# registers it with the accounts app.
+from accounts.otp.models import PhoneCode  # noqa: E402, F401

@@ -40,8 +40,17 @@ def _check_password(password: str, user) -> None:
                            fields={"password": exc.messages}) from exc
 
 
+def _refuse_verified_flag_change(current: bool, requested) -> None:
+    """`is_whatsapp_verified` is the server's: set when a code proves the number (DESIGN §4.9).
+    A client may send back the value it has, never change it."""
+    if requested is not None and bool(requested) != current:
+        raise InvalidInput("is_whatsapp_verified is set by the server when a phone code is verified.",
+                           code="read_only_field", fields={"is_whatsapp_verified": ["Read-only."]})
+
+
 @transaction.atomic
 def user_register(*, email: str, password: str, phone: str | None = None, **profile) -> User:
+    _refuse_verified_flag_change(False, profile.pop("is_whatsapp_verified", None))
     email = _email_normalize(email)
     if User.objects.filter(email=email).exists():
         raise InvalidInput("An account with this email exists.", code="email_taken",
@@ -68,10 +77,18 @@ def user_update(*, user: User, **changes) -> User:
                                fields={"email": ["Already registered."]})
         user.email = email
         update_fields.append("email")
+    _refuse_verified_flag_change(user.is_whatsapp_verified, changes.pop("is_whatsapp_verified", None))
     if "phone" in changes:
         raw = changes.pop("phone")
-        user.phone = phone_normalize(raw) if raw else None
-        update_fields.append("phone")
+        phone = phone_normalize(raw) if raw else None
+        if phone != user.phone:
+            # A tenant's user is the bot's (tenant, phone): the number changes only by a code.
+            if user.tenant_id is not None:
+                raise InvalidInput("Change the number with a code: POST /api/auth/phone/start, then "
+                                   "/api/auth/me/phone/verify.", code="phone_change_needs_code",
+                                   fields={"phone": ["Verify the new number with a code."]})
+            user.phone, user.is_whatsapp_verified = phone, False
+            update_fields += ["phone", "is_whatsapp_verified"]
     for field, value in changes.items():
         if field not in PROFILE_FIELDS:
             raise InvalidInput(f"{field} cannot be changed here.", fields={field: ["Read-only."]})

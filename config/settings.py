@@ -275,10 +275,30 @@ INVOICE_SAC_CODES = {
 }
 # --- end GST invoices ----------------------------------------------------------------------
 
+# --- phone sign-in (issue 17, DESIGN §4.9) ---------------------------------------------------
+# The tenant a phone sign-in lands in when the body names none (seed_demo creates "demo").
+DEFAULT_TENANT_SLUG = env.str("DEFAULT_TENANT_SLUG", default="demo")
+# How one-time codes are delivered: "console" (the log), "webhook" or "msg91".
+OTP_SENDER = env.str("OTP_SENDER", default="console")
+# The console sender writes codes to the log, so it refuses to run with DEBUG off unless allowed.
+OTP_CONSOLE_ALLOWED = env.bool("OTP_CONSOLE_ALLOWED", default=DEBUG)
+OTP_START_RATE = env.str("OTP_START_RATE", default="20/hour")  # code requests per client address
+OTP_SEND_TIMEOUT = env.float("OTP_SEND_TIMEOUT", default=5.0)  # seconds, on every delivery call
+OTP_WEBHOOK_URL = env.str("OTP_WEBHOOK_URL", default="")
+OTP_WEBHOOK_SECRET = env.str("OTP_WEBHOOK_SECRET", default="")
+MSG91_AUTH_KEY = env.str("MSG91_AUTH_KEY", default="")
+MSG91_TEMPLATE_ID = env.str("MSG91_TEMPLATE_ID", default="")
+MSG91_BASE_URL = env.str("MSG91_BASE_URL", default="https://control.msg91.com")
+# --- end phone sign-in ---------------------------------------------------------------------
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # urllib3 logs request URLs at DEBUG, and MSG91's SendOTP URL carries the one-time code.
+        "urllib3": {"level": "WARNING"},
+    },
 }

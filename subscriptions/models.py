@@ -190,6 +190,7 @@ class SubscriptionEvent(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         UPDATED = "updated", "Settings changed"
         RENEWED = "renewed", "Renewed (offline)"
+        MERGED = "merged", "Closed by an account merge"
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

@@ -7,6 +7,7 @@ answers 404, like a missing one.
 import re
 from datetime import date
 
+from django.db.models import Q
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -38,7 +39,9 @@ def invoices_for_caller(request):
     invoices = selectors.invoices_all()
     if IsStaff().has_permission(request, None):
         return invoices
-    return invoices.filter(user=request.user)
+    # Invoices never change, so those of an account merged into this one (phone sign-in,
+    # DESIGN §4.9) keep their buyer and are shown here.
+    return invoices.filter(Q(user=request.user) | Q(user__merged_into=request.user))
 
 
 def _date_param(params, name: str) -> date | None:

@@ -1,6 +1,7 @@
 """Every write of the payments app. Views, admin, commands and webhooks call these."""
 
 from payments.services.fulfilment import InvalidSignature, order_fulfil, order_verify
+from payments.services.merges import orders_merge
 from payments.services.orders import (
     InvalidPlan,
     order_create,
@@ -18,6 +19,6 @@ from payments.services.webhooks import (
 __all__ = [
     "InvalidPlan", "InvalidSignature", "WebhookProcessingFailed", "order_create",
     "order_fulfil", "order_mark_failed", "order_reconcile", "order_refund", "order_verify",
-    "orders_expire", "orders_reconcile", "refund_sync_from_gateway", "webhook_event_process",
+    "orders_expire", "orders_merge", "orders_reconcile", "refund_sync_from_gateway", "webhook_event_process",
     "webhook_event_receive",
 ]
