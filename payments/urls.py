@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import views
+from payments import views, views_v1
 
 urlpatterns = [
     # Seeds 000 and 003 (one path each, the body decides the envelope)
@@ -11,6 +11,10 @@ urlpatterns = [
     # Seed 004
     path("api/payments/webhook/razorpay", views.WebhookView.as_view(), name="payments-webhook-razorpay"),
     path("api/v1/payments/webhook/razorpay", views.WebhookView.as_view(), name="v1-payments-webhook-razorpay"),
+    path("api/v1/payments/create", views_v1.RoutedCreateView.as_view(), name="v1-payments-create"),
+    path("api/v1/payments/verify", views_v1.RoutedVerifyView.as_view(), name="v1-payments-verify"),
+    path("api/v1/payments/webhook/cashfree", views_v1.CashfreeWebhookView.as_view(),
+         name="v1-payments-webhook-cashfree"),
     path("api/v1/payments/<int:order_id>", views.StaffOrderView.as_view(), name="v1-payments-detail"),
     path("api/v1/payments/<int:order_id>/refund", views.StaffRefundView.as_view(), name="v1-payments-refund"),
 ]
