@@ -82,3 +82,22 @@ def test_breaker_failed_probe_opens_for_another_cooldown():
     breaker.record_failure(now=1071)
     assert breaker.state(now=1100) == OPEN and not breaker.allow(now=1130)
     assert breaker.state(now=1131) == HALF_OPEN and breaker.allow(now=1131)
+
+
+def test_half_open_probe_goes_to_exactly_one_of_many_concurrent_callers():
+    import threading
+
+    breaker = CircuitBreaker("cashfree", failures=1, cooldown=60)
+    breaker.record_failure(now=1000)
+    start, results = threading.Barrier(12), []
+
+    def caller():
+        start.wait()
+        results.append(CircuitBreaker("cashfree").allow(now=1100))
+
+    threads = [threading.Thread(target=caller) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 11 + [True]
