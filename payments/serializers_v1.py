@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from config.api import StrictSerializer
 from payments.gateways import CHECKOUTS
-from payments.serializers import CHECKOUT_ID_MAX, PackageIdField, PackageOut
+from payments.serializers import CHECKOUT_ID_MAX, OrderOut, PackageIdField, PackageOut
 
 
 class GatewaysField(serializers.ListField):
@@ -68,3 +68,9 @@ class RoutedOrderOut(serializers.Serializer):
     kind = serializers.CharField(help_text="token_plan | credit_package")
     plan = serializers.CharField(allow_null=True)
     package = PackageOut(allow_null=True)
+
+
+class RoutedVerifiedOut(serializers.Serializer):
+    order = OrderOut()
+    result = serializers.JSONField(help_text="What fulfilment did: for a package {payment_id, order_id, "
+                                             "credits_added, remaining_credits}; for a token plan, set-plan's answer")

@@ -98,7 +98,7 @@ class RoutedCreateView(_RoutedView):
 class RoutedVerifyView(_RoutedView):
     @extend_schema(
         tags=TAGS, request=v1.RoutedVerifyInput, parameters=[IDEMPOTENCY_HEADER],
-        responses={200: envelope_serializer("RoutedVerifyEnvelope", s.OrderOut, envelope=envelopes.SUCCESS),
+        responses={200: envelope_serializer("RoutedVerifyEnvelope", v1.RoutedVerifiedOut, envelope=envelopes.SUCCESS),
                    **error_responses(envelopes.SUCCESS, 400, 401, 402, 404, 409, 429, 502)},
         description="Settle an order at the gateway that holds it: Razorpay Checkout's signature, or "
                     "(Cashfree, or no signature) the gateway is asked for the order's payments. 402 while "
