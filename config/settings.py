@@ -291,6 +291,40 @@ MSG91_TEMPLATE_ID = env.str("MSG91_TEMPLATE_ID", default="")
 MSG91_BASE_URL = env.str("MSG91_BASE_URL", default="https://control.msg91.com")
 # --- end phone sign-in ---------------------------------------------------------------------
 
+# --- Cashfree and routing (issue 15) -------------------------------------------------------
+CASHFREE_CLIENT_ID = env.str("CASHFREE_CLIENT_ID", default="")
+CASHFREE_CLIENT_SECRET = env.str("CASHFREE_CLIENT_SECRET", default="")
+# After a rotation, webhooks signed with the old secret (retries of earlier events) still verify
+# while this is set, and until CASHFREE_CLIENT_SECRET_PREVIOUS_UNTIL (ISO 8601) when that is set.
+CASHFREE_CLIENT_SECRET_PREVIOUS = env.str("CASHFREE_CLIENT_SECRET_PREVIOUS", default="")
+CASHFREE_CLIENT_SECRET_PREVIOUS_UNTIL = env.str("CASHFREE_CLIENT_SECRET_PREVIOUS_UNTIL", default="")
+CASHFREE_ENVIRONMENT = env.str("CASHFREE_ENVIRONMENT", default="sandbox")  # sandbox | production
+# Empty = Cashfree's URL for CASHFREE_ENVIRONMENT; tests point it at a fake server.
+CASHFREE_BASE_URL = env.str("CASHFREE_BASE_URL", default="")
+CASHFREE_API_VERSION = env.str("CASHFREE_API_VERSION", default="2025-01-01")
+CASHFREE_TIMEOUT = env.float("CASHFREE_TIMEOUT", default=10.0)  # seconds, on every call
+CASHFREE_WEBHOOK_TOLERANCE_SECONDS = env.int("CASHFREE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Where Cashfree Checkout sends the buyer back ("{order_id}" is replaced by Cashfree); optional.
+CASHFREE_RETURN_URL = env.str("CASHFREE_RETURN_URL", default="")
+# Cashfree requires a customer phone; buyers without one (email sign-ups) are sent with this.
+CASHFREE_DEFAULT_CUSTOMER_PHONE = env.str("CASHFREE_DEFAULT_CUSTOMER_PHONE", default="9999999999")
+# What each gateway charges per payment (before GST, which is the same 18% on both and so
+# never changes which is cheaper): percent of the amount + a fixed fee in paise. Seed 004:
+# Razorpay 2%, Cashfree 1.5% + ₹3, so they cost the same at ₹600.
+PAYMENT_FEES = {
+    "razorpay": {"percent": env.str("RAZORPAY_FEE_PERCENT", default="2"),
+                 "fixed_paise": env.int("RAZORPAY_FEE_FIXED_PAISE", default=0)},
+    "cashfree": {"percent": env.str("CASHFREE_FEE_PERCENT", default="1.5"),
+                 "fixed_paise": env.int("CASHFREE_FEE_FIXED_PAISE", default=300)},
+}
+# Circuit breaker (state in the cache, so every worker agrees when REDIS_URL is set): this many
+# consecutive failures within PAYMENT_BREAKER_WINDOW seconds keep a gateway out of routing for
+# PAYMENT_BREAKER_COOLDOWN seconds; then one request probes it.
+PAYMENT_BREAKER_FAILURES = env.int("PAYMENT_BREAKER_FAILURES", default=3)
+PAYMENT_BREAKER_WINDOW = env.int("PAYMENT_BREAKER_WINDOW", default=300)
+PAYMENT_BREAKER_COOLDOWN = env.int("PAYMENT_BREAKER_COOLDOWN", default=60)
+# --- end Cashfree and routing --------------------------------------------------------------
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -32,7 +32,14 @@ class PaymentOrder(models.Model):
 
     class Gateway(models.TextChoices):
         RAZORPAY = "razorpay", "Razorpay"
+        CASHFREE = "cashfree", "Cashfree"
         SANDBOX = "sandbox", "Sandbox"
+
+    class Checkout(models.TextChoices):
+        """Whose checkout the buyer completes: the gateway's own, or the one the sandbox plays."""
+
+        RAZORPAY = "razorpay", "Razorpay Checkout"
+        CASHFREE = "cashfree", "Cashfree Checkout"
 
     PAID_STATUSES = (Status.PAID, Status.REFUNDED, Status.PARTIALLY_REFUNDED)
 
@@ -61,7 +68,14 @@ class PaymentOrder(models.Model):
 
     amount_paise = models.BigIntegerField(help_text="Computed by the server")
     currency = models.CharField(max_length=3, default="INR")
+    # The gateway that holds the order: verify, refunds and reconcile go to it.
     gateway = models.CharField(max_length=20, choices=Gateway.choices)
+    checkout = models.CharField(max_length=20, choices=Checkout.choices, default=Checkout.RAZORPAY)
+    # Cashfree's payment_session_id, which its checkout needs (empty for Razorpay).
+    checkout_session = models.CharField(max_length=255, blank=True, default="")
+    # What the gateway charges for this payment (PAYMENT_FEES at creation, before GST): an
+    # estimate for routing and the admin's summary, not the settled fee.
+    gateway_fee_paise = models.BigIntegerField(default=0)
     gateway_order_id = models.CharField(max_length=64, unique=True)
     gateway_payment_id = models.CharField(max_length=64, null=True, blank=True)
     receipt = models.CharField(max_length=40, unique=True)
@@ -119,6 +133,9 @@ class PaymentOrder(models.Model):
             models.CheckConstraint(condition=Q(tax_paise__gte=0) & Q(tax_paise__lte=F("amount_paise")),
                                    name="payorder_tax_within_amount"),
             models.CheckConstraint(condition=Q(amount_paise__gt=0), name="payorder_amount_positive"),
+            models.CheckConstraint(condition=Q(gateway_fee_paise__gte=0), name="payorder_fee_non_negative"),
+            models.CheckConstraint(condition=Q(checkout__in=["razorpay", "cashfree"]),
+                                   name="payorder_checkout_valid"),
             models.CheckConstraint(
                 condition=Q(amount_refunded_paise__gte=0) & Q(amount_refunded_paise__lte=F("amount_paise")),
                 name="payorder_refunded_within_amount",
@@ -193,6 +210,47 @@ class Refund(models.Model):
 
     def __str__(self):
         return f"{self.gateway_refund_id} ({self.amount_paise} paise, {self.status})"
+
+
+class GatewayAttempt(models.Model):
+    """One try at opening an order at a gateway. A checkout that failed over leaves two: the
+    abandoned one (failed, its gateway order never shown to the buyer, so never paid) and the one
+    that became the order. Attempts that all failed share a receipt and have no order."""
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", "Created (became the order)"
+        FAILED = "failed", "Failed (timeout, connection error, 5xx): failed over"
+        REJECTED = "rejected", "Rejected by the gateway (4xx)"
+        SKIPPED = "skipped", "Skipped (circuit breaker open)"
+
+    order = models.ForeignKey(PaymentOrder, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="gateway_attempts")
+    receipt = models.CharField(max_length=40, db_index=True)
+    gateway = models.CharField(max_length=20, help_text="The checkout tried (razorpay or cashfree)")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    # The gateway's order id when it answered; for Cashfree also the id we asked for, so a
+    # notification about an abandoned order is recognised.
+    gateway_order_id = models.CharField(max_length=64, blank=True, default="")
+    amount_paise = models.BigIntegerField()
+    fee_paise = models.BigIntegerField(default=0)
+    error = models.CharField(max_length=255, blank=True, default="")
+    elapsed_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["gateway", "created_at"], name="gwattempt_gateway_created")]
+        constraints = [
+            models.CheckConstraint(condition=Q(outcome__in=["created", "failed", "rejected", "skipped"]),
+                                   name="gwattempt_outcome_valid"),
+            models.CheckConstraint(condition=~Q(outcome="created") | Q(order__isnull=False),
+                                   name="gwattempt_created_has_order"),
+            models.CheckConstraint(condition=Q(amount_paise__gt=0) & Q(fee_paise__gte=0),
+                                   name="gwattempt_amounts_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.gateway} {self.outcome} ({self.receipt})"
 
 
 class WebhookEvent(models.Model):

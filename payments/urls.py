@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from payments import views
+from payments import views, views_v1
 from payments.invoices import views as invoice_views
 
 urlpatterns = [
@@ -12,6 +12,10 @@ urlpatterns = [
     # Seed 004
     path("api/payments/webhook/razorpay", views.WebhookView.as_view(), name="payments-webhook-razorpay"),
     path("api/v1/payments/webhook/razorpay", views.WebhookView.as_view(), name="v1-payments-webhook-razorpay"),
+    path("api/v1/payments/create", views_v1.RoutedCreateView.as_view(), name="v1-payments-create"),
+    path("api/v1/payments/verify", views_v1.RoutedVerifyView.as_view(), name="v1-payments-verify"),
+    path("api/v1/payments/webhook/cashfree", views_v1.CashfreeWebhookView.as_view(),
+         name="v1-payments-webhook-cashfree"),
     path("api/v1/payments/<int:order_id>", views.StaffOrderView.as_view(), name="v1-payments-detail"),
     path("api/v1/payments/<int:order_id>/refund", views.StaffRefundView.as_view(), name="v1-payments-refund"),
     # GST invoices and credit notes (DESIGN §4.7)

@@ -59,7 +59,7 @@ class RazorpayGateway(Gateway):
             raise GatewayUnavailable("payment gateway sent an unreadable answer")
         return answer
 
-    def create_order(self, *, amount_paise, currency, receipt, notes=None) -> GatewayOrder:
+    def create_order(self, *, amount_paise, currency, receipt, notes=None, customer=None) -> GatewayOrder:
         data = {"amount": amount_paise, "currency": currency, "receipt": receipt,
                 "payment_capture": 1, "notes": notes or {}}
         return order_from_entity(self._call("order create", self.client.order.create, data))
@@ -103,8 +103,11 @@ class RazorpayGateway(Gateway):
             raise GatewayUnavailable("payment gateway sent an unreadable answer")
         return [payment_from_entity(item) for item in items]
 
-    def refund(self, *, payment_id, amount_paise, notes=None, receipt=None) -> GatewayRefund:
+    def refund(self, *, payment_id, amount_paise, notes=None, receipt=None, order_id=None) -> GatewayRefund:
         data = {"amount": amount_paise, "speed": "normal", "notes": notes or {}}
         if receipt:
             data["receipt"] = receipt
         return refund_from_entity(self._call("refund", self.client.payment.refund, payment_id, data))
+
+    def fetch_refund(self, *, refund_id, order_id=None) -> GatewayRefund:
+        return refund_from_entity(self._call("refund fetch", self.client.refund.fetch, refund_id))

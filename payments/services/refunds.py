@@ -147,7 +147,7 @@ def order_refund(*, order_id: int, reason: str, amount_paise: int | None = None,
     remote = get_gateway(order.gateway).refund(
         payment_id=order.gateway_payment_id, amount_paise=amount,
         notes={"order_id": order.gateway_order_id, "reason": reason[:200]},
-        receipt=f"{order.receipt}-r{order.refunds.count() + 1}",
+        receipt=f"{order.receipt}-r{order.refunds.count() + 1}", order_id=order.gateway_order_id,
     )
     return _refund_apply(order=order, remote=remote, reason=reason, actor=actor, source=Refund.Source.STAFF)
 

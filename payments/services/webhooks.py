@@ -15,13 +15,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.errors import BadGateway, Conflict, InvalidInput, ServiceError
-from payments.gateways import get_gateway
+from payments.gateways import CASHFREE, get_gateway
 from payments.gateways.base import refund_from_entity
 from payments.models import WebhookEvent
 from payments.selectors import order_find_by_gateway_id
 from payments.services.fulfilment import InvalidSignature, order_fulfil
 from payments.services.orders import order_mark_failed
 from payments.services.refunds import refund_sync_from_gateway
+from payments.services.webhooks_cashfree import cashfree_event_dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +156,8 @@ _HANDLERS = {
 
 
 def _dispatch(event: WebhookEvent) -> str:
+    if event.gateway == CASHFREE:
+        return cashfree_event_dispatch(event)
     handler = _HANDLERS.get(event.event_type)
     if handler is None:
         return f"ignored: {event.event_type or 'no event type'}"

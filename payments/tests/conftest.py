@@ -4,6 +4,7 @@ import time
 import pytest
 
 from payments.gateways.base import hmac_sha256_hex
+from payments.tests.fake_cashfree import FakeCashfree
 from payments.tests.fake_razorpay import FakeRazorpay
 
 WEBHOOK_SECRET = "whsec_test_only_0123456789"
@@ -40,10 +41,26 @@ def fake_razorpay(settings, catalog):
 
 
 @pytest.fixture
+def fake_cashfree(settings, catalog):
+    """A running fake Cashfree; the app is configured to use the real adapter against it."""
+    server = FakeCashfree().start()
+    settings.CASHFREE_CLIENT_ID = server.client_id
+    settings.CASHFREE_CLIENT_SECRET = server.client_secret
+    settings.CASHFREE_CLIENT_SECRET_PREVIOUS = ""
+    settings.CASHFREE_BASE_URL = server.url
+    settings.CASHFREE_ENVIRONMENT = "sandbox"
+    settings.CASHFREE_TIMEOUT = 2.0
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def sandbox(settings, catalog):
     settings.PAYMENT_GATEWAY = ""
     settings.RAZORPAY_KEY_ID = ""
     settings.RAZORPAY_KEY_SECRET = ""
+    settings.CASHFREE_CLIENT_ID = ""
+    settings.CASHFREE_CLIENT_SECRET = ""
     from payments.gateways import get_gateway
 
     gateway = get_gateway()
