@@ -32,7 +32,7 @@ def seed_002_invoice(user, catalog):
     with_billing_profile(user, company="Umbrella Logistics LLP", address="Unit 7, Andheri Kurla Road",
                          city="Mumbai", postal_code="400059", state="Maharashtra", gstin=MAHARASHTRA_BUYER_GSTIN)
     order = paid_order(user, plan=telephony_plan(), amount_paise=123546, billing_cycle="quarterly",
-                       lines=[{"description": "Starter Plan (quarterly)", "quantity": 1, "amount_paise": 104700}])
+                       lines=[{"description": "Starter Plan (quarterly)", "quantity": 1, "amountPaise": 104700}])
     return invoice_issue(order=order, issued_at=datetime(2026, 7, 14, 15, 30, tzinfo=IST))
 
 

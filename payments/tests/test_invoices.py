@@ -85,7 +85,7 @@ def test_seed_002_example_maharashtra_buyer_karnataka_seller_igst_to_the_paisa(u
                          address="Unit 7, Andheri Kurla Road", city="Mumbai", postal_code="400059",
                          state="Maharashtra", gstin=MAHARASHTRA_BUYER_GSTIN, phone="+919820012345")
     order = paid_order(user, plan=telephony_plan("STARTER"), amount_paise=123546, billing_cycle="quarterly",
-                       lines=[{"description": "Starter Plan (quarterly)", "quantity": 1, "amount_paise": 104700}])
+                       lines=[{"description": "Starter Plan (quarterly)", "quantity": 1, "amountPaise": 104700}])
     invoice = invoice_issue(order=order)
     assert amounts(invoice) == (104700, 0, 0, 18846, 123546)
     assert invoice.place_of_supply_code == "27" and invoice.place_of_supply == "27-Maharashtra"
@@ -109,9 +109,9 @@ def test_subscription_lines_are_listed_and_tax_is_on_their_sum(user, catalog):
     # Monthly STARTER with 2 extra numbers and 5 extensions (one-time on a monthly cycle):
     # 349 + 398 + 495 = 1242, GST 223.56, total 1465.56. A consumer in Karnataka: intra-state.
     with_billing_profile(user, first_name="Ravi", last_name="Kumar", state="Karnataka")
-    lines = [{"description": "Starter Plan (monthly)", "quantity": 1, "amount_paise": 34900},
-             {"description": "Extra Toll-Free Numbers (one-time)", "quantity": 2, "amount_paise": 39800},
-             {"description": "Extra Extensions (one-time)", "quantity": 5, "amount_paise": 49500}]
+    lines = [{"description": "Starter Plan (monthly)", "quantity": 1, "amountPaise": 34900},
+             {"description": "Extra Toll-Free Numbers (one-time)", "quantity": 2, "amountPaise": 39800},
+             {"description": "Extra Extensions (one-time)", "quantity": 5, "amountPaise": 49500}]
     invoice = invoice_issue(order=paid_order(user, plan=telephony_plan(), amount_paise=146556, lines=lines))
     assert amounts(invoice) == (124200, 11178, 11178, 0, 146556)
     assert [line["taxable_paise"] for line in invoice.lines] == [34900, 39800, 49500]
@@ -119,7 +119,7 @@ def test_subscription_lines_are_listed_and_tax_is_on_their_sum(user, catalog):
 
 
 def test_lines_that_disagree_with_the_amount_paid_fall_back_to_one_line(user, catalog, caplog):
-    lines = [{"description": "Starter Plan (monthly)", "quantity": 1, "amount_paise": 50000}]
+    lines = [{"description": "Starter Plan (monthly)", "quantity": 1, "amountPaise": 50000}]
     invoice = invoice_issue(order=paid_order(user, plan=telephony_plan(), amount_paise=41182, lines=lines))
     assert invoice.total_paise == 41182 and invoice.taxable_paise == 34900  # 411.82 ÷ 1.18
     assert len(invoice.lines) == 1 and "do not match" in caplog.text
