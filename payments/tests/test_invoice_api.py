@@ -105,6 +105,29 @@ def test_staff_see_everyones_and_filter_by_user(staff_client, user, seed_002_inv
     assert staff_client.get(f"/api/invoices/{seed_002_invoice.pk}/pdf").status_code == 200
 
 
+def test_tenant_staff_see_only_their_tenants_invoices(client_for, seed_002_invoice):
+    """The rule of subscriptions (`staff_scope`): staff of a tenant act on that tenant's users only."""
+    from accounts.tests.factories import UserFactory
+    from tenants.tests.factories import TenantFactory
+
+    tenant = TenantFactory()
+    customer = UserFactory(tenant=tenant)
+    ours = invoice_issue(order=paid_order(customer, plan=telephony_plan(), amount_paise=41182))
+    outsider = invoice_issue(order=paid_order(UserFactory(tenant=TenantFactory()), plan=telephony_plan(),
+                                              amount_paise=41182))
+    tenant_staff = client_for(UserFactory(is_staff=True, tenant=tenant))
+    page = tenant_staff.get("/api/invoices").json()["data"]
+    assert [item["id"] for item in page["results"]] == [ours.pk]
+    assert tenant_staff.get(f"/api/invoices?user={customer.pk}").json()["data"]["count"] == 1
+    for invoice in (seed_002_invoice, outsider):  # no tenant; another tenant
+        assert tenant_staff.get(f"/api/invoices/{invoice.pk}").status_code == 404
+        assert tenant_staff.get(f"/api/invoices/{invoice.pk}/pdf").status_code == 404
+    assert tenant_staff.get(f"/api/invoices/{ours.pk}/pdf").status_code == 200
+    # Their tenant's customer still sees only their own.
+    assert client_for(customer).get("/api/invoices").json()["data"]["count"] == 1
+    assert client_for(customer).get(f"/api/invoices/{outsider.pk}").status_code == 404
+
+
 def test_someone_elses_invoice_is_not_found(client_for, seed_002_invoice):
     from accounts.tests.factories import UserFactory
 
