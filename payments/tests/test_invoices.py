@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
+from config.gst import gstin_is_valid, state_name
 from payments.invoices.checks import invoice_seller_deploy_check, invoice_settings_check
 from payments.invoices.models import Invoice, InvoiceCounter, InvoiceIsAppendOnly
 from payments.invoices.parties import buyer_snapshot, seller_snapshot
@@ -337,15 +338,35 @@ def test_checks_refuse_a_bad_gstin_or_prefix_and_warn_without_gstin(settings):
     assert [p.id for p in invoice_settings_check(None)] == ["payments.E011", "payments.E011", "payments.E012",
                                                             "payments.W011"]
     assert [p.id for p in invoice_seller_deploy_check(None)] == ["payments.W010", "payments.W012"]
+    settings.SELLER_GSTIN, settings.SELLER_ADDRESS = settings.DEMO_SELLER["SELLER_GSTIN"], "1 MG Road"
+    assert [p.id for p in invoice_seller_deploy_check(None)] == ["payments.W013"]
 
 
-def _import_settings(**env):
+def _import_settings(*, show="SELLER_GSTIN", **env):
     root = Path(__file__).resolve().parents[2]
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("SELLER_")}
     return subprocess.run(
-        [sys.executable, "-c", "import django; from django.conf import settings; print(settings.SELLER_GSTIN)"],
-        cwd=root, env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        [sys.executable, "-c", f"import django; from django.conf import settings; print(settings.{show})"],
+        cwd=root, env={**inherited, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
         capture_output=True, text=True,
     )
+
+
+def test_make_run_invoices_name_a_demo_seller_but_production_never_does():
+    """DEBUG on and no SELLER_*: an obviously made-up seller with a valid Karnataka GSTIN, so dev
+    invoices have a place of supply. DEBUG off: nothing made up (check --deploy warns instead)."""
+    show = "SELLER_NAME, settings.SELLER_ADDRESS, settings.SELLER_GSTIN, sep='|'"
+    dev = _import_settings(show=show, DEBUG="true")
+    assert dev.returncode == 0, dev.stderr
+    name, address, gstin = dev.stdout.strip().split("|")
+    assert name == "Kosh Demo" and "Bengaluru" in address and gstin == "29DEMOC0000D1ZA"
+    assert gstin_is_valid(gstin) and state_name(gstin[:2]) == "Karnataka"
+    production = _import_settings(show=show, DEBUG="false", SECRET_KEY="k" * 50, JWT_SECRET="j" * 50)
+    assert production.returncode == 0, production.stderr
+    assert production.stdout.strip() == "Kosh||"
+    # Any SELLER_* given in development: the environment is used as it is, nothing demo mixed in.
+    configured = _import_settings(show=show, DEBUG="true", SELLER_NAME="Acme Telecom")
+    assert configured.stdout.strip() == "Acme Telecom||"
 
 
 def test_an_invalid_seller_gstin_stops_start_up():
