@@ -10,10 +10,10 @@ import unicodedata
 import phonenumbers
 from django.db import transaction
 
-from accounts.gstin import GstinError, gstin_normalize, state_code_for_name
 from accounts.models import BillingProfile
 from accounts.phones import InvalidPhoneNumber, phone_normalize
 from config.errors import InvalidInput
+from config.gst import GstinError, gstin_checked, state_code_for
 
 FIELDS = ("first_name", "last_name", "phone", "company", "address", "city", "state", "country",
           "postal_code", "gstin")
@@ -67,7 +67,7 @@ def _state_code(profile_fields: dict) -> str:
     if profile_fields["gstin"]:
         return profile_fields["gstin"][:2]
     if profile_fields["country"] == INDIA:
-        return state_code_for_name(profile_fields["state"]) or ""
+        return state_code_for(profile_fields["state"]) or ""
     return ""
 
 
@@ -77,7 +77,7 @@ def _check_together(merged: dict) -> None:
         if merged["country"] != INDIA:
             raise _error("gstin", "A GSTIN belongs to an Indian address (country IN).", "invalid_gstin")
         try:
-            merged["gstin"] = gstin_normalize(merged["gstin"])
+            merged["gstin"] = gstin_checked(merged["gstin"])
         except GstinError as exc:
             raise _error("gstin", str(exc), "invalid_gstin") from exc
     postal_code = merged["postal_code"]

@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.gst import GSTIN_SHAPE_SQL
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -127,7 +129,7 @@ class BillingProfile(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(gstin="") | Q(gstin__regex=r"^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$"),
+                condition=Q(gstin="") | Q(gstin__regex=GSTIN_SHAPE_SQL),
                 name="billingprofile_gstin_shape",
             ),
             models.CheckConstraint(condition=Q(country__regex=r"^[A-Z]{2}$"),

@@ -1,8 +1,13 @@
 """GST identifiers: the state-code table and the GSTIN check (DESIGN §4.7). Pure functions.
 
+The one GSTIN validator: accounts (billing profiles) and payments (invoices, settings) use it.
+
 A GSTIN is 15 characters: a 2-digit state code, the holder's PAN (5 letters, 4 digits, 1
 letter), the registration's entity number within the state (1-9, A-Z), the letter ``Z`` and a
-check character computed over the first 14 with the mod-36 Luhn scheme GSTN uses.
+check character computed over the first 14 with the mod-36 Luhn scheme GSTN uses: each
+character is worth its index in 0-9A-Z, multiplied by 1 and 2 alternately from the left; the
+base-36 "digits" of every product are summed (quotient + remainder), and the check character
+is ``(36 − sum mod 36) mod 36``.
 """
 
 import re
@@ -92,8 +97,16 @@ _ALIASES: dict[str, str] = {
     "ot": "97",
 }
 
-GSTIN_PATTERN = re.compile(r"^\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z]$")
+GSTIN_LENGTH = 15
+# The shape alone, also for a database CHECK constraint: ASCII classes only (no \d, which in
+# Python matches any Unicode digit), understood by PostgreSQL and by SQLite's REGEXP.
+GSTIN_SHAPE_SQL = r"^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$"
+GSTIN_PATTERN = re.compile(GSTIN_SHAPE_SQL)
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+class GstinError(ValueError):
+    """Why a string is not a GSTIN, in words for the person who typed it."""
 
 
 def _squash(text: str) -> str:
@@ -135,15 +148,27 @@ def gstin_normalize(value) -> str:
 
 def gstin_problem(value) -> str | None:
     """Why `value` is not a valid GSTIN, or None when it is (give it normalized)."""
-    if not isinstance(value, str) or len(value) != 15:
-        return "A GSTIN has 15 characters."
-    if not GSTIN_PATTERN.match(value):
-        return "A GSTIN is a state code, a PAN, an entity number, Z and a check character."
+    if not isinstance(value, str) or len(value) != GSTIN_LENGTH:
+        return f"A GSTIN has {GSTIN_LENGTH} characters."
+    if not GSTIN_PATTERN.fullmatch(value):
+        return ("A GSTIN is a state code, a PAN (5 letters, 4 digits, 1 letter), an entity number, "
+                "Z and a check character.")
     if value[:2] not in STATES:
         return f"{value[:2]} is not a GST state code."
     if gstin_check_character(value[:14]) != value[14]:
         return "The GSTIN's check character does not match (a mistyped character?)."
     return None
+
+
+def gstin_checked(value) -> str:
+    """`value` normalized (upper case, no spaces) if it is a valid GSTIN; else GstinError says why."""
+    if not isinstance(value, str):
+        raise GstinError("A GSTIN is a string.")
+    normalized = gstin_normalize(value)
+    problem = gstin_problem(normalized)
+    if problem:
+        raise GstinError(problem)
+    return normalized
 
 
 def gstin_is_valid(value) -> bool:

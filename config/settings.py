@@ -253,12 +253,22 @@ PAYMENT_RECONCILE_GRACE_MINUTES = env.int("PAYMENT_RECONCILE_GRACE_MINUTES", def
 # The seller printed on every invoice. SELLER_GSTIN is checked at start-up when set (its first
 # two digits give the seller's state); `check --deploy` warns while it is empty. SELLER_STATE
 # (a name or code) is used only when there is no GSTIN.
-SELLER_NAME = env.str("SELLER_NAME", default="Kosh")
-SELLER_ADDRESS = env.str("SELLER_ADDRESS", default="")
-SELLER_GSTIN = gstin_normalize(env.str("SELLER_GSTIN", default=""))
+# With DEBUG on and none of the SELLER_* variables given (`make run`), invoices name an obviously
+# made-up seller so they look complete (a Karnataka GSTIN that passes the check, so a place of
+# supply and the IGST/CGST+SGST split show). Never without DEBUG: there the GSTIN stays empty
+# and `check --deploy` warns.
+_SELLER_VARIABLES = ("SELLER_NAME", "SELLER_ADDRESS", "SELLER_GSTIN", "SELLER_STATE")
+DEMO_SELLER = {"SELLER_NAME": "Kosh Demo", "SELLER_ADDRESS": "Demo seller, 1 MG Road, Bengaluru 560001",
+               "SELLER_GSTIN": "29DEMOC0000D1ZA", "SELLER_STATE": ""}
+_PRODUCTION_SELLER = {"SELLER_NAME": "Kosh", "SELLER_ADDRESS": "", "SELLER_GSTIN": "", "SELLER_STATE": ""}
+_SELLER_DEFAULTS = (DEMO_SELLER if DEBUG and not any(name in env.ENVIRON for name in _SELLER_VARIABLES)
+                    else _PRODUCTION_SELLER)
+SELLER_NAME = env.str("SELLER_NAME", default=_SELLER_DEFAULTS["SELLER_NAME"])
+SELLER_ADDRESS = env.str("SELLER_ADDRESS", default=_SELLER_DEFAULTS["SELLER_ADDRESS"])
+SELLER_GSTIN = gstin_normalize(env.str("SELLER_GSTIN", default=_SELLER_DEFAULTS["SELLER_GSTIN"]))
 if SELLER_GSTIN and gstin_problem(SELLER_GSTIN):
     raise ImproperlyConfigured(f"SELLER_GSTIN {SELLER_GSTIN} is not a valid GSTIN: {gstin_problem(SELLER_GSTIN)}")
-SELLER_STATE = env.str("SELLER_STATE", default="")
+SELLER_STATE = env.str("SELLER_STATE", default=_SELLER_DEFAULTS["SELLER_STATE"])
 # Numbers are PREFIX + "26-27/" + 5 digits, at most 16 characters: a prefix of at most 5.
 INVOICE_PREFIX = env.str("INVOICE_PREFIX", default="INV/")
 CREDIT_NOTE_PREFIX = env.str("CREDIT_NOTE_PREFIX", default="CN/")

@@ -37,6 +37,12 @@ def invoice_seller_deploy_check(app_configs, **kwargs):
             "SELLER_GSTIN is not set: invoices carry no GSTIN and are not valid tax invoices.",
             hint="Set SELLER_GSTIN (and SELLER_NAME, SELLER_ADDRESS) to the registration that sells.",
             id="payments.W010"))
+    demo_gstin = getattr(settings, "DEMO_SELLER", {}).get("SELLER_GSTIN")
+    if demo_gstin and settings.SELLER_GSTIN == demo_gstin:
+        problems.append(checks.Warning(
+            f"SELLER_GSTIN is the made-up demo GSTIN {demo_gstin} (DEBUG on, no SELLER_* set).",
+            hint="Set SELLER_NAME, SELLER_ADDRESS and SELLER_GSTIN to the registration that sells.",
+            id="payments.W013"))
     if not settings.SELLER_ADDRESS:
         problems.append(checks.Warning("SELLER_ADDRESS is not set: invoices print no seller address.",
                                        id="payments.W012"))

@@ -60,17 +60,20 @@ def _credit_package(order) -> InvoiceContent:
 
 
 def _order_lines(order, sac: str) -> list[Line] | None:
-    """The order's own pre-tax lines ([{description, quantity, amount_paise}]), if well-formed."""
-    raw = getattr(order, "lines", None)
+    """The order's own pre-tax lines, if well-formed. They are stored by the subscription services
+    (`payments.services.subscription_orders.checkout_lines`) as
+    ``[{kind, code, description, quantity, unitPaise, amountPaise}]``; amountPaise is the line's
+    pre-tax total (quantity × unitPaise)."""
+    raw = order.lines
     if not isinstance(raw, list | tuple) or not raw:
         return None
     lines = []
     for item in raw:
         if not isinstance(item, dict):
             return None
-        amount, quantity = item.get("amount_paise"), item.get("quantity", 1)
+        amount, quantity = item.get("amountPaise"), item.get("quantity", 1)
         description = item.get("description")
-        if (isinstance(amount, bool) or not isinstance(amount, int) or isinstance(quantity, bool)
+        if (isinstance(amount, bool) or not isinstance(amount, int) or amount < 0 or isinstance(quantity, bool)
                 or not isinstance(quantity, int) or quantity < 1 or not isinstance(description, str)
                 or not description.strip()):
             return None
@@ -92,7 +95,7 @@ def _subscription(order) -> InvoiceContent:
             return InvoiceContent(lines=tuple(lines), gst_rate=rate)
         logger.error("order %s: its lines (%s paise before tax) do not match the %s paise paid at %s%%; "
                      "invoiced as one line", order.gateway_order_id, taxable, order.amount_paise, rate)
-    cycle = CYCLE_LABELS.get(getattr(order, "billing_cycle", "") or "", "")
+    cycle = CYCLE_LABELS.get(order.subscription.billing_cycle if order.subscription_id else "", "")
     description = f"{plan.name} subscription" + (f" ({cycle})" if cycle else "")
     line = Line(description=description, sac=sac, quantity=1,
                 taxable_paise=taxable_from_inclusive(order.amount_paise, rate))
@@ -110,9 +113,9 @@ def invoice_lines_for(order) -> InvoiceContent:
     """The lines (pre-tax paise) and GST rate of `order`'s invoice.
 
     - token_plan, credit_package: one line; the price is tax-inclusive, taxable = price ÷ (1 + rate).
-    - subscription: the order's `lines` (pre-tax, e.g. base plan, setup fee, add-ons, overage
-      arrears) when it has them and they agree with the amount paid; otherwise one line whose
-      taxable value is derived from the amount and the plan's `gst_rate`.
+    - subscription: the order's `lines` (pre-tax `amountPaise`, e.g. base plan, setup fee, one-time
+      add-ons, overage arrears) when it has them and they agree with the amount paid; otherwise
+      one line whose taxable value is derived from the amount and the plan's `gst_rate`.
     """
     build = _BY_KIND.get(order.kind)
     if build is None:

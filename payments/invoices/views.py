@@ -19,12 +19,13 @@ from config.envelopes import success_response
 from config.errors import InvalidInput
 from config.ids import positive_id
 from config.pagination import PAGE_PARAMETERS, page_params, paginate
-from config.permissions import IsStaff, IsUser
+from config.permissions import IsUser
 from config.schema import error_responses
 from payments.invoices import selectors
 from payments.invoices.models import Invoice
 from payments.invoices.pdf import invoice_pdf
 from payments.invoices.serializers import InvoiceOut, InvoicesPageOut
+from subscriptions.lifecycle.access import ALL_TENANTS, staff_scope
 
 TAGS = ["invoices"]
 KINDS = tuple(Invoice.Kind.values)
@@ -32,13 +33,17 @@ DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def invoices_for_caller(request):
-    """The invoices `request`'s caller may see: staff see all, anyone else their own.
+    """The invoices `request`'s caller may see: staff without a tenant see all, staff of a tenant
+    those of the tenant's users, anyone else their own.
 
-    The one access rule of this API; platform and tenant roles change it here (a tenant's staff:
-    ``invoices.filter(tenant=…)``)."""
+    Who is staff of what is decided by `staff_scope` alone, as for subscriptions; platform and
+    tenant roles change it there."""
     invoices = selectors.invoices_all()
-    if IsStaff().has_permission(request, None):
+    scope = staff_scope(request.user)
+    if scope is ALL_TENANTS:
         return invoices
+    if scope is not None:
+        return invoices.filter(user__tenant_id=scope)
     # Invoices never change, so those of an account merged into this one (phone sign-in,
     # DESIGN §4.9) keep their buyer and are shown here.
     return invoices.filter(Q(user=request.user) | Q(user__merged_into=request.user))
@@ -85,7 +90,8 @@ class InvoicesView(SuccessAPIView):
         tags=TAGS, operation_id="invoices_list", parameters=[*FILTER_PARAMETERS, *PAGE_PARAMETERS],
         responses={200: envelope_serializer("InvoicesPageEnvelope", InvoicesPageOut, envelope=envelopes.SUCCESS),
                    **error_responses(envelopes.SUCCESS, 400, 401, 403)},
-        description="Your invoices and credit notes, newest first; staff see everyone's.",
+        description="Your invoices and credit notes, newest first; staff see everyone's (a tenant's staff: "
+                    "its users').",
     )
     def get(self, request):
         page, page_size = page_params(request.query_params)

@@ -32,7 +32,7 @@ def seed_002_invoice(user, catalog):
     with_billing_profile(user, company="Umbrella Logistics LLP", address="Unit 7, Andheri Kurla Road",
                          city="Mumbai", postal_code="400059", state="Maharashtra", gstin=MAHARASHTRA_BUYER_GSTIN)
     order = paid_order(user, plan=telephony_plan(), amount_paise=123546, billing_cycle="quarterly",
-                       lines=[{"description": "Starter Plan (quarterly)", "quantity": 1, "amount_paise": 104700}])
+                       lines=[{"description": "Starter Plan (quarterly)", "quantity": 1, "amountPaise": 104700}])
     return invoice_issue(order=order, issued_at=datetime(2026, 7, 14, 15, 30, tzinfo=IST))
 
 
@@ -103,6 +103,29 @@ def test_staff_see_everyones_and_filter_by_user(staff_client, user, seed_002_inv
     assert [item["id"] for item in only] == [theirs.pk]
     assert staff_client.get(f"/api/invoices/{seed_002_invoice.pk}").status_code == 200
     assert staff_client.get(f"/api/invoices/{seed_002_invoice.pk}/pdf").status_code == 200
+
+
+def test_tenant_staff_see_only_their_tenants_invoices(client_for, seed_002_invoice):
+    """The rule of subscriptions (`staff_scope`): staff of a tenant act on that tenant's users only."""
+    from accounts.tests.factories import UserFactory
+    from tenants.tests.factories import TenantFactory
+
+    tenant = TenantFactory()
+    customer = UserFactory(tenant=tenant)
+    ours = invoice_issue(order=paid_order(customer, plan=telephony_plan(), amount_paise=41182))
+    outsider = invoice_issue(order=paid_order(UserFactory(tenant=TenantFactory()), plan=telephony_plan(),
+                                              amount_paise=41182))
+    tenant_staff = client_for(UserFactory(is_staff=True, tenant=tenant))
+    page = tenant_staff.get("/api/invoices").json()["data"]
+    assert [item["id"] for item in page["results"]] == [ours.pk]
+    assert tenant_staff.get(f"/api/invoices?user={customer.pk}").json()["data"]["count"] == 1
+    for invoice in (seed_002_invoice, outsider):  # no tenant; another tenant
+        assert tenant_staff.get(f"/api/invoices/{invoice.pk}").status_code == 404
+        assert tenant_staff.get(f"/api/invoices/{invoice.pk}/pdf").status_code == 404
+    assert tenant_staff.get(f"/api/invoices/{ours.pk}/pdf").status_code == 200
+    # Their tenant's customer still sees only their own.
+    assert client_for(customer).get("/api/invoices").json()["data"]["count"] == 1
+    assert client_for(customer).get(f"/api/invoices/{outsider.pk}").status_code == 404
 
 
 def test_someone_elses_invoice_is_not_found(client_for, seed_002_invoice):

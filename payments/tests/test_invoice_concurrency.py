@@ -12,6 +12,8 @@ from payments.models import PaymentOrder
 from payments.services import order_create, order_fulfil
 from payments.tests.invoicing import use_seller
 
+pytestmark = pytest.mark.postgres_only  # real threads need PostgreSQL row locks
+
 THREADS = 50
 
 

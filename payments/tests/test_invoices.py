@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
+from config.gst import gstin_is_valid, state_name
 from payments.invoices.checks import invoice_seller_deploy_check, invoice_settings_check
 from payments.invoices.models import Invoice, InvoiceCounter, InvoiceIsAppendOnly
 from payments.invoices.parties import buyer_snapshot, seller_snapshot
@@ -85,7 +86,7 @@ def test_seed_002_example_maharashtra_buyer_karnataka_seller_igst_to_the_paisa(u
                          address="Unit 7, Andheri Kurla Road", city="Mumbai", postal_code="400059",
                          state="Maharashtra", gstin=MAHARASHTRA_BUYER_GSTIN, phone="+919820012345")
     order = paid_order(user, plan=telephony_plan("STARTER"), amount_paise=123546, billing_cycle="quarterly",
-                       lines=[{"description": "Starter Plan (quarterly)", "quantity": 1, "amount_paise": 104700}])
+                       lines=[{"description": "Starter Plan (quarterly)", "quantity": 1, "amountPaise": 104700}])
     invoice = invoice_issue(order=order)
     assert amounts(invoice) == (104700, 0, 0, 18846, 123546)
     assert invoice.place_of_supply_code == "27" and invoice.place_of_supply == "27-Maharashtra"
@@ -109,9 +110,9 @@ def test_subscription_lines_are_listed_and_tax_is_on_their_sum(user, catalog):
     # Monthly STARTER with 2 extra numbers and 5 extensions (one-time on a monthly cycle):
     # 349 + 398 + 495 = 1242, GST 223.56, total 1465.56. A consumer in Karnataka: intra-state.
     with_billing_profile(user, first_name="Ravi", last_name="Kumar", state="Karnataka")
-    lines = [{"description": "Starter Plan (monthly)", "quantity": 1, "amount_paise": 34900},
-             {"description": "Extra Toll-Free Numbers (one-time)", "quantity": 2, "amount_paise": 39800},
-             {"description": "Extra Extensions (one-time)", "quantity": 5, "amount_paise": 49500}]
+    lines = [{"description": "Starter Plan (monthly)", "quantity": 1, "amountPaise": 34900},
+             {"description": "Extra Toll-Free Numbers (one-time)", "quantity": 2, "amountPaise": 39800},
+             {"description": "Extra Extensions (one-time)", "quantity": 5, "amountPaise": 49500}]
     invoice = invoice_issue(order=paid_order(user, plan=telephony_plan(), amount_paise=146556, lines=lines))
     assert amounts(invoice) == (124200, 11178, 11178, 0, 146556)
     assert [line["taxable_paise"] for line in invoice.lines] == [34900, 39800, 49500]
@@ -119,7 +120,7 @@ def test_subscription_lines_are_listed_and_tax_is_on_their_sum(user, catalog):
 
 
 def test_lines_that_disagree_with_the_amount_paid_fall_back_to_one_line(user, catalog, caplog):
-    lines = [{"description": "Starter Plan (monthly)", "quantity": 1, "amount_paise": 50000}]
+    lines = [{"description": "Starter Plan (monthly)", "quantity": 1, "amountPaise": 50000}]
     invoice = invoice_issue(order=paid_order(user, plan=telephony_plan(), amount_paise=41182, lines=lines))
     assert invoice.total_paise == 41182 and invoice.taxable_paise == 34900  # 411.82 ÷ 1.18
     assert len(invoice.lines) == 1 and "do not match" in caplog.text
@@ -230,7 +231,7 @@ def test_refund_of_an_order_paid_before_invoicing_issues_its_invoice_first(user,
 
 # --- append-only, unique, numbering ----------------------------------------------------------------
 
-def test_invoices_are_append_only_in_python_and_in_postgresql(user, catalog):
+def test_invoices_are_append_only_in_python(user, catalog):
     invoice = invoice_issue(order=paid_order(user, plan=telephony_plan(), amount_paise=41182))
     invoice.total_paise = 1
     with pytest.raises(InvoiceIsAppendOnly):
@@ -239,6 +240,12 @@ def test_invoices_are_append_only_in_python_and_in_postgresql(user, catalog):
                     lambda: Invoice.objects.filter(pk=invoice.pk).delete(), invoice.delete):
         with pytest.raises(InvoiceIsAppendOnly):
             attempt()
+    assert Invoice.objects.get().total_paise == 41182
+
+
+@pytest.mark.postgres_only  # the trigger exists on PostgreSQL only
+def test_invoices_are_append_only_in_postgresql(user, catalog):
+    invoice_issue(order=paid_order(user, plan=telephony_plan(), amount_paise=41182))
     for sql in ("UPDATE payments_invoice SET total_paise = 1", "DELETE FROM payments_invoice"):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
@@ -337,15 +344,35 @@ def test_checks_refuse_a_bad_gstin_or_prefix_and_warn_without_gstin(settings):
     assert [p.id for p in invoice_settings_check(None)] == ["payments.E011", "payments.E011", "payments.E012",
                                                             "payments.W011"]
     assert [p.id for p in invoice_seller_deploy_check(None)] == ["payments.W010", "payments.W012"]
+    settings.SELLER_GSTIN, settings.SELLER_ADDRESS = settings.DEMO_SELLER["SELLER_GSTIN"], "1 MG Road"
+    assert [p.id for p in invoice_seller_deploy_check(None)] == ["payments.W013"]
 
 
-def _import_settings(**env):
+def _import_settings(*, show="SELLER_GSTIN", **env):
     root = Path(__file__).resolve().parents[2]
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("SELLER_")}
     return subprocess.run(
-        [sys.executable, "-c", "import django; from django.conf import settings; print(settings.SELLER_GSTIN)"],
-        cwd=root, env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        [sys.executable, "-c", f"import django; from django.conf import settings; print(settings.{show})"],
+        cwd=root, env={**inherited, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
         capture_output=True, text=True,
     )
+
+
+def test_make_run_invoices_name_a_demo_seller_but_production_never_does():
+    """DEBUG on and no SELLER_*: an obviously made-up seller with a valid Karnataka GSTIN, so dev
+    invoices have a place of supply. DEBUG off: nothing made up (check --deploy warns instead)."""
+    show = "SELLER_NAME, settings.SELLER_ADDRESS, settings.SELLER_GSTIN, sep='|'"
+    dev = _import_settings(show=show, DEBUG="true")
+    assert dev.returncode == 0, dev.stderr
+    name, address, gstin = dev.stdout.strip().split("|")
+    assert name == "Kosh Demo" and "Bengaluru" in address and gstin == "29DEMOC0000D1ZA"
+    assert gstin_is_valid(gstin) and state_name(gstin[:2]) == "Karnataka"
+    production = _import_settings(show=show, DEBUG="false", SECRET_KEY="k" * 50, JWT_SECRET="j" * 50)
+    assert production.returncode == 0, production.stderr
+    assert production.stdout.strip() == "Kosh||"
+    # Any SELLER_* given in development: the environment is used as it is, nothing demo mixed in.
+    configured = _import_settings(show=show, DEBUG="true", SELLER_NAME="Acme Telecom")
+    assert configured.stdout.strip() == "Acme Telecom||"
 
 
 def test_an_invalid_seller_gstin_stops_start_up():

@@ -78,6 +78,7 @@ def _assert_activated_once(result, calls):
     assert UsageCounter.objects.filter(subscription=subscription).count() == 3
 
 
+@pytest.mark.postgres_only  # real threads need PostgreSQL row locks
 def test_verify_racing_the_webhook_activates_once(fake_razorpay, client_for, slow_delivery):
     from accounts.tests.factories import UserFactory
 
@@ -99,6 +100,7 @@ def test_verify_racing_the_webhook_activates_once(fake_razorpay, client_for, slo
         _assert_activated_once(result, slow_delivery)
 
 
+@pytest.mark.postgres_only  # real threads need PostgreSQL row locks
 def test_concurrent_verify_replays_activate_once(fake_razorpay, client_for, slow_delivery):
     from accounts.tests.factories import UserFactory
 

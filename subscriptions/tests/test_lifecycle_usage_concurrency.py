@@ -10,7 +10,10 @@ from accounts.tests.factories import UserFactory
 from subscriptions.models import UsageCounter
 from subscriptions.tests.factories import telephony_subscription
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres_only,  # real threads need PostgreSQL row locks
+]
 
 
 def _together(functions):
