@@ -11,7 +11,7 @@ from config.errors import InvalidInput, ServiceError
 User = get_user_model()
 
 PROFILE_FIELDS = (
-    "name", "business_name", "is_whatsapp_verified", "industry_type", "sub_industry",
+    "name", "business_name", "industry_type", "sub_industry",
     "core_processes", "monthly_revenue", "employees", "goal_amount", "goal_years",
 )
 
