@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from config.gst import gstin_normalize, gstin_problem
@@ -12,8 +13,11 @@ from config.gst import gstin_normalize, gstin_problem
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").exists():
-    environ.Env.read_env(BASE_DIR / ".env")
+# `make run` writes .env (generated secrets, DEBUG=true) so later manage.py commands work.
+# Variables already in the environment win. KOSH_ENV_FILE names another file; empty reads none.
+ENV_FILE = env.str("KOSH_ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).exists():
+    environ.Env.read_env(ENV_FILE)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -138,9 +142,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# No browser origin is trusted by default in production; DEBUG trusts the usual dev servers.
 CORS_ALLOWED_ORIGINS = env.list(
-    "CORS_ALLOWED_ORIGINS", default=["http://localhost:5173", "http://localhost:3000"]
+    "CORS_ALLOWED_ORIGINS",
+    default=["http://localhost:5173", "http://localhost:3000"] if DEBUG else [],
 )
+# Browsers may send the headers our endpoints read (idempotency, API keys, webhook signatures).
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key", "x-bot-secret", "x-razorpay-signature")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
