@@ -165,8 +165,17 @@ REST_FRAMEWORK = {
     "UNICODE_JSON": True,
 }
 
+JWT_ACCESS_LIFETIME = env.int("JWT_ACCESS_LIFETIME", default=15 * 60)
+# The furthest `exp` an access token (ours or an external one) may carry, in seconds from now.
+JWT_MAX_TOKEN_LIFETIME = env.int("JWT_MAX_TOKEN_LIFETIME", default=max(24 * 3600, JWT_ACCESS_LIFETIME))
+if JWT_MAX_TOKEN_LIFETIME < JWT_ACCESS_LIFETIME:
+    raise ImproperlyConfigured("JWT_MAX_TOKEN_LIFETIME is shorter than JWT_ACCESS_LIFETIME.")
+# When set, tokens must carry this `iss` / `aud` (ours are issued with them).
+JWT_ISSUER = env.str("JWT_ISSUER", default="")
+JWT_AUDIENCE = env.str("JWT_AUDIENCE", default="")
+
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_LIFETIME", default=15 * 60)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=JWT_ACCESS_LIFETIME),
     "REFRESH_TOKEN_LIFETIME": timedelta(
         seconds=env.int("JWT_REFRESH_LIFETIME", default=7 * 24 * 3600)
     ),
@@ -175,6 +184,8 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": True,
     "ALGORITHM": "HS256",
     "SIGNING_KEY": JWT_SECRET,
+    "ISSUER": JWT_ISSUER or None,
+    "AUDIENCE": JWT_AUDIENCE or None,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
 }
