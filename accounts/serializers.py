@@ -72,6 +72,10 @@ class AuthResultSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+class RegisteredSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+
+
 class VerifyResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     user_id = serializers.IntegerField()

@@ -27,17 +27,26 @@ class _PublicAuthView(SuccessAPIView):
     permission_classes = [AllowAny]
 
 
+REGISTERED_MESSAGE = "Registration received. Log in with your email and password."
+
+
 class RegisterView(_PublicAuthView):
+    """One answer whether or not the email already has an account (no tokens: the client logs
+    in next), so the endpoint cannot be used to find out who is a customer."""
+
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
     @extend_schema(tags=TAGS, request=s.RegisterSerializer,
-                   responses={201: AuthResult, **error_responses(envelopes.SUCCESS, 400, 429)})
+                   responses={201: envelope_serializer("RegisterEnvelope", s.RegisteredSerializer,
+                                                       envelope=envelopes.SUCCESS),
+                              **error_responses(envelopes.SUCCESS, 400, 429)})
     def post(self, request):
         data = s.RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_register(**data.validated_data)
-        return success_response(_auth_result(user, services.auth_tokens_issue(user=user)), status=201)
+        services.user_register(**data.validated_data)
+        email = services.email_normalize(data.validated_data["email"])
+        return success_response({"email": email}, status=201, message=REGISTERED_MESSAGE)
 
 
 class LoginView(_PublicAuthView):
