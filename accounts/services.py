@@ -3,9 +3,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.phones import phone_normalize
+from accounts.tokens import RefreshSerializer, RefreshToken
 from config.errors import InvalidInput, ServiceError
 
 User = get_user_model()
@@ -92,7 +92,7 @@ def user_update(*, user: User, **changes) -> User:
 
 
 def auth_tokens_issue(*, user: User) -> dict:
-    refresh = RefreshToken.for_user(user)  # records an OutstandingToken row for the blacklist
+    refresh = RefreshToken.for_user(user)  # records an OutstandingToken row (a digest) for the blacklist
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
@@ -114,9 +114,7 @@ def auth_login(*, email: str, password: str, staff_only: bool = False) -> tuple[
 
 def auth_refresh(*, refresh: str) -> dict:
     """Rotate: a new refresh and access token; the old refresh is blacklisted."""
-    from rest_framework_simplejwt.serializers import TokenRefreshSerializer
-
-    serializer = TokenRefreshSerializer(data={"refresh": refresh})
+    serializer = RefreshSerializer(data={"refresh": refresh})
     try:
         serializer.is_valid(raise_exception=True)
     except TokenError as exc:
