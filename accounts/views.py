@@ -2,8 +2,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.throttling import ScopedRateThrottle
 
+from accounts import lockout, services
 from accounts import serializers as s
-from accounts import services
 from config import envelopes
 from config.api import SuccessAPIView, envelope_serializer
 from config.envelopes import success_response
@@ -59,7 +59,15 @@ class LoginView(_PublicAuthView):
     def post(self, request):
         data = s.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user, tokens = services.auth_login(**data.validated_data, staff_only=self.staff_only)
+        email = data.validated_data["email"]
+        # The same lockout as /admin/login/: per account and per address (accounts.lockout).
+        if not lockout.login_allowed(request._request, email):
+            raise lockout.LoginLockedOut()
+        try:
+            user, tokens = services.auth_login(**data.validated_data, staff_only=self.staff_only)
+        except services.InvalidCredentials:
+            lockout.login_failed(request._request, email)
+            raise
         return success_response(_auth_result(user, tokens))
 
 
