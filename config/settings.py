@@ -106,9 +106,10 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections: no reconnect per request.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    # A health check costs a round trip per request; off by default for the hot paths. A
-    # connection broken by a database restart then fails one request per worker.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
+    # Without a health check, a connection broken by a database restart or failover fails the
+    # next request of every worker with a 500. The check is one `SELECT 1` round trip on a reused
+    # connection's first query of a request (benchmarks/conn_health_checks.py measures it).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
