@@ -15,9 +15,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 # `make run` writes .env (generated secrets, DEBUG=true) so later manage.py commands work.
 # Variables already in the environment win. KOSH_ENV_FILE names another file; empty reads none.
-ENV_FILE = env.str("KOSH_ENV_FILE", default=str(BASE_DIR / ".env"))
-if ENV_FILE and Path(ENV_FILE).exists():
-    environ.Env.read_env(ENV_FILE)
+ENV_FILE = env.str("KOSH_ENV_FILE", default=".env")
+if ENV_FILE and (BASE_DIR / ENV_FILE).exists():  # a relative path is relative to the repo root
+    environ.Env.read_env(BASE_DIR / ENV_FILE)
 
 DEBUG = env.bool("DEBUG", default=False)
 

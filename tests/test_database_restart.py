@@ -70,6 +70,7 @@ def _terminate_server_connections() -> int:
         return cursor.fetchone()[0]
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 # None: the default settings. "false": health checks turned off, the behaviour before issue 14.
 @pytest.mark.parametrize("health_checks, expected_status", [(None, 200), ("false", 500)])
