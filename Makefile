@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kosh
 
-.PHONY: run test test-sqlite lint-imports install install-dev lint migrate clean
+.PHONY: run test test-sqlite lint-imports install install-dev lint migrate clean readme-check fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,14 @@ test-sqlite: lint-imports
 	dir=$$(mktemp -d) && status=0 && \
 	DATABASE_URL=sqlite:///$$dir/kosh.sqlite3 $(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	rm -rf "$$dir"; exit $$status
+
+# The README's checked shell blocks, in order, against a live `make run` (SQLite in a temp dir).
+readme-check: install-dev
+	$(BIN)/python scripts/readme_check.py
+
+# Schemathesis on the OpenAPI as anonymous, user, staff and API key: no 5xx (PostgreSQL, kosh_fuzz).
+fuzz: install-dev
+	$(BIN)/python scripts/fuzz_api.py $(FUZZ_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
