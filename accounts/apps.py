@@ -6,5 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from accounts import signals  # noqa: F401 - connects the cache invalidation receivers
-        from accounts.otp import checks  # noqa: F401  registers the phone sign-in checks
+        # Imported for their side effects: cache invalidation receivers and system checks.
+        import accounts.checks  # noqa: F401
+        import accounts.otp.checks  # noqa: F401
+        import accounts.signals  # noqa: F401

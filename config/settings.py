@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from config.gst import gstin_normalize, gstin_problem
@@ -12,8 +13,11 @@ from config.gst import gstin_normalize, gstin_problem
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").exists():
-    environ.Env.read_env(BASE_DIR / ".env")
+# `make run` writes .env (generated secrets, DEBUG=true) so later manage.py commands work.
+# Variables already in the environment win. KOSH_ENV_FILE names another file; empty reads none.
+ENV_FILE = env.str("KOSH_ENV_FILE", default=".env")
+if ENV_FILE and (BASE_DIR / ENV_FILE).exists():  # a relative path is relative to the repo root
+    environ.Env.read_env(BASE_DIR / ENV_FILE)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -53,6 +57,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     # Kosh's apps in layer order (DESIGN §2, enforced by .importlinter): each imports only those above it here.
     "config",
     "tenants",
@@ -67,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "config.error_pages.ApiJSONErrorsMiddleware",
     # These three serve the admin's pages and are skipped on /api/ (config.middleware). CSRF
     # stays as is: API views are exempt, so it costs them next to nothing.
     "config.middleware.SessionMiddleware",
@@ -75,6 +81,8 @@ MIDDLEWARE = [
     "config.middleware.AuthenticationMiddleware",
     "config.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into accounts.lockout's answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -110,12 +118,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     # Server-side parameter binding lets psycopg prepare a statement run often (prepare_threshold).
     _options["server_side_binding"] = env.bool("DB_SERVER_SIDE_BINDING", default=False)
-    # A health check costs a round trip per request; off by default for the hot paths. A
-    # connection broken by a database restart then fails one request per worker.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
+    # Without a health check, a connection broken by a database restart or failover fails the
+    # next request of every worker with a 500. The check is one `SELECT 1` round trip on a reused
+    # connection's first query of a request (benchmarks/conn_health_checks.py measures it).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+
+# django-axes first: a locked-out account or address is refused before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login lockout (admin and API logins): LOGIN_FAILURE_LIMIT failures lock the account and,
+# separately, the client address for LOGIN_LOCKOUT_MINUTES after the last failure.
+# `manage.py axes_reset_username <email>` / `axes_reset_ip <address>` / `axes_reset` unlock.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=60))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each on its own, not the pair
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = False  # a success must not wipe the failures counted against an address
+# Proxies in front of the app that append to X-Forwarded-For (0: use the peer address).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -149,15 +176,19 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# No browser origin is trusted by default in production; DEBUG trusts the usual dev servers.
 CORS_ALLOWED_ORIGINS = env.list(
-    "CORS_ALLOWED_ORIGINS", default=["http://localhost:5173", "http://localhost:3000"]
+    "CORS_ALLOWED_ORIGINS",
+    default=["http://localhost:5173", "http://localhost:3000"] if DEBUG else [],
 )
+# Browsers may send the headers our endpoints read (idempotency, API keys, webhook signatures).
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key", "x-bot-secret", "x-razorpay-signature")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["config.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
@@ -168,8 +199,17 @@ REST_FRAMEWORK = {
     "UNICODE_JSON": True,
 }
 
+JWT_ACCESS_LIFETIME = env.int("JWT_ACCESS_LIFETIME", default=15 * 60)
+# The furthest `exp` an access token (ours or an external one) may carry, in seconds from now.
+JWT_MAX_TOKEN_LIFETIME = env.int("JWT_MAX_TOKEN_LIFETIME", default=max(24 * 3600, JWT_ACCESS_LIFETIME))
+if JWT_MAX_TOKEN_LIFETIME < JWT_ACCESS_LIFETIME:
+    raise ImproperlyConfigured("JWT_MAX_TOKEN_LIFETIME is shorter than JWT_ACCESS_LIFETIME.")
+# When set, tokens must carry this `iss` / `aud` (ours are issued with them).
+JWT_ISSUER = env.str("JWT_ISSUER", default="")
+JWT_AUDIENCE = env.str("JWT_AUDIENCE", default="")
+
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_LIFETIME", default=15 * 60)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=JWT_ACCESS_LIFETIME),
     "REFRESH_TOKEN_LIFETIME": timedelta(
         seconds=env.int("JWT_REFRESH_LIFETIME", default=7 * 24 * 3600)
     ),
@@ -178,6 +218,8 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": True,
     "ALGORITHM": "HS256",
     "SIGNING_KEY": JWT_SECRET,
+    "ISSUER": JWT_ISSUER or None,
+    "AUDIENCE": JWT_AUDIENCE or None,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
 }
@@ -344,5 +386,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # urllib3 logs request URLs at DEBUG, and MSG91's SendOTP URL carries the one-time code.
         "urllib3": {"level": "WARNING"},
+        # axes logs every failed login at INFO and each new lockout record at WARNING.
+        "axes": {"level": "WARNING"},
     },
 }

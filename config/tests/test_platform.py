@@ -50,6 +50,7 @@ def _import_settings(env_overrides):
     env = {k: v for k, v in os.environ.items()
            if k not in {"SECRET_KEY", "JWT_SECRET", "DEBUG"}}
     env.update(env_overrides)
+    env["KOSH_ENV_FILE"] = ""  # a developer's .env (from make run) must not mask what is tested
     return subprocess.run(
         [sys.executable, "-c", "import django; from django.conf import settings; "
                                "settings.INSTALLED_APPS; print(settings.JWT_SECRET[:4])"],
@@ -88,6 +89,7 @@ def _check_deploy(**overrides):
     env = {k: v for k, v in os.environ.items()
            if k not in {"SECURE_SSL_REDIRECT", "DEBUG", "PAYMENT_GATEWAY"}}
     env.update(PRODUCTION_ENV)
+    env["KOSH_ENV_FILE"] = ""
     env.update(overrides)
     env = {k: v for k, v in env.items() if v is not None}
     return subprocess.run(

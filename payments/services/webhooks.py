@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.errors import BadGateway, Conflict, InvalidInput, ServiceError
+from config.parsers import json_loads_bounded
 from payments.gateways import CASHFREE, get_gateway
 from payments.gateways.base import refund_from_entity
 from payments.models import WebhookEvent
@@ -49,7 +50,7 @@ def webhook_event_receive(*, body: bytes, signature: str | None, event_id: str |
         raise InvalidSignature("invalid webhook signature")
     try:
         text = body.decode("utf-8")
-        payload = json.loads(text)
+        payload = json_loads_bounded(text)  # nesting that would exhaust the stack is a ValueError
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("webhook body is not UTF-8 JSON", code="invalid_body") from exc
     if not isinstance(payload, dict):
