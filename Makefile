@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kosh
 
-.PHONY: run test test-sqlite lint-imports install install-dev lint migrate clean
+.PHONY: run test test-sqlite lint-imports install install-dev lint migrate clean readme-check fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,17 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-run: install
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+# `make run` leaves a .env (generated secrets, DEBUG=true; gitignored) that every later
+# manage.py command reads; an existing one is kept.
+ENV_FILE ?= .env
+$(ENV_FILE):
+	@$(PYTHON) -c 'import secrets; print("DEBUG=true"); print("SECRET_KEY=" + secrets.token_urlsafe(50)); print("JWT_SECRET=" + secrets.token_urlsafe(48))' > $@
+	@echo "Wrote $@: generated SECRET_KEY and JWT_SECRET, DEBUG=true (manage.py reads it)."
+
+run: install $(ENV_FILE)
+	KOSH_ENV_FILE=$(ENV_FILE) DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
+	KOSH_ENV_FILE=$(ENV_FILE) DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT)
+	KOSH_ENV_FILE=$(ENV_FILE) DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Secrets here are test-only values.
 TEST_ENV = SECRET_KEY=$${SECRET_KEY:-kosh-test-secret-key-not-for-production-7f3a9c1e5b2d4086} \
@@ -47,6 +54,14 @@ test-sqlite: lint-imports
 	dir=$$(mktemp -d) && status=0 && \
 	DATABASE_URL=sqlite:///$$dir/kosh.sqlite3 $(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	rm -rf "$$dir"; exit $$status
+
+# The README's checked shell blocks, in order, against a live `make run` (SQLite in a temp dir).
+readme-check: install-dev
+	$(BIN)/python scripts/readme_check.py
+
+# Schemathesis on the OpenAPI as anonymous, user, staff and API key: no 5xx (PostgreSQL, kosh_fuzz).
+fuzz: install-dev
+	$(BIN)/python scripts/fuzz_api.py $(FUZZ_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,7 +1,7 @@
 """Fixtures shared by every app's tests."""
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -18,10 +18,12 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Throttle counters live in the cache; each test starts with none.
-    cache.clear()
+    # Throttle counters, cached API keys, users and the catalog: each test starts with none.
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -112,3 +114,33 @@ def bot_client(api_key):
     client.credentials(HTTP_X_BOT_SECRET=api_key[1])
     client.api_key = api_key[0]
     return client
+
+
+# --- phone sign-in (DESIGN §4.9) ------------------------------------------------------------------
+
+@pytest.fixture
+def otp_receiver(settings):
+    """Codes go by the real webhook sender to a fake receiver on 127.0.0.1; `.code_for(phone)`
+    reads the code it got."""
+    from accounts.tests.fake_receiver import WEBHOOK_SECRET, FakeReceiver
+
+    receiver = FakeReceiver().start()
+    settings.OTP_SENDER = "webhook"
+    settings.OTP_WEBHOOK_URL = f"{receiver.url}/otp"
+    settings.OTP_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.OTP_SEND_TIMEOUT = 2.0
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def phone_code(api_client, otp_receiver):
+    """phone_code(phone, tenant_slug) -> the code just sent to that number (start → receiver)."""
+
+    def request(phone: str, tenant_slug: str | None = None) -> str:
+        body = {"phone_number": phone, **({"tenant": tenant_slug} if tenant_slug else {})}
+        response = api_client.post("/api/auth/phone/start", body, format="json")
+        assert response.status_code == 200, response.content
+        return otp_receiver.code_for(response.json()["data"]["phone_number"])
+
+    return request

@@ -2,7 +2,24 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.forms import UserChangeForm, UserCreationForm
-from accounts.models import User
+from accounts.models import BillingProfile, User
+
+
+class BillingProfileInline(admin.StackedInline):
+    """Read-only: the profile is written by checkout (accounts.billing), which checks the GSTIN."""
+
+    model = BillingProfile
+    can_delete = False
+    extra = 0
+    fields = ["first_name", "last_name", "company", "phone", "address", "city", "state", "state_code",
+              "postal_code", "country", "gstin", "updated_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(User)
@@ -12,12 +29,16 @@ class UserAdmin(BaseUserAdmin):
     ordering = ["-created_at"]
     list_display = ["id", "email", "phone", "name", "tenant", "is_staff", "is_active", "created_at"]
     list_filter = ["is_staff", "is_superuser", "is_active", "tenant", "is_whatsapp_verified"]
-    search_fields = ["email", "phone", "name", "business_name"]
+    search_fields = ["email", "phone", "name", "business_name", "billing_profile__gstin"]
     list_select_related = ["tenant"]
-    readonly_fields = ["created_at", "updated_at", "last_login"]
+    readonly_fields = ["created_at", "updated_at", "last_login", "merged_into"]
     autocomplete_fields = ["tenant"]
+    inlines = [BillingProfileInline]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # no profile on the add page
     fieldsets = (
-        (None, {"fields": ("email", "phone", "password", "tenant")}),
+        (None, {"fields": ("email", "phone", "password", "tenant", "merged_into")}),
         ("Profile", {"fields": ("name", "business_name", "is_whatsapp_verified", "industry_type",
                                 "sub_industry", "core_processes", "monthly_revenue", "employees",
                                 "goal_amount", "goal_years")}),

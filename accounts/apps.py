@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self):
+        # Imported for their side effects: cache invalidation receivers and system checks.
+        import accounts.checks  # noqa: F401
+        import accounts.otp.checks  # noqa: F401
+        import accounts.signals  # noqa: F401

@@ -1,15 +1,22 @@
 """Bearer JWT authentication: our own access tokens and externally issued ones (seed 000).
 
 External tokens are HS256, signed with `JWT_SECRET`, carry `user_id` or `sub` (a number or a
-numeric string) and `exp`; they need no `token_type` or `jti`. Refresh tokens are refused here.
-One query: the user with their tenant.
+numeric string) and a numeric `exp` at most `JWT_MAX_TOKEN_LIFETIME` seconds away (a leaked
+token minted with `exp=10**30` must not live forever); `iat`, when present, is numeric and not in
+the future; `iss`/`aud` must match `JWT_ISSUER`/`JWT_AUDIENCE` when those are set. They need no
+`token_type` or `jti`. Refresh tokens are refused here. The user (with their tenant) comes from a
+short-lived cache (accounts.cache): no query per request, and a deactivated user or suspended
+tenant is still refused within API_KEY_CACHE_SECONDS.
 """
+
+import math
+import time
 
 import jwt
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from rest_framework import authentication, exceptions
 
+from accounts.cache import user_cached
 from config.ids import positive_id
 from tenants.models import Tenant
 
@@ -26,11 +33,33 @@ def _user_id_from_claims(payload: dict) -> int:
     return user_id
 
 
+def _is_numeric_date(value) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, int | float)
+            and math.isfinite(value))
+
+
+def _check_time_claims(payload: dict) -> None:
+    """PyJWT accepts a numeric string for `exp`/`iat` and any distance into the future."""
+    exp = payload.get("exp")
+    if not _is_numeric_date(exp):
+        raise exceptions.AuthenticationFailed("Token expiry must be a number.")
+    if exp - time.time() > settings.JWT_MAX_TOKEN_LIFETIME:
+        raise exceptions.AuthenticationFailed("Token lifetime is too long.")
+    if "iat" in payload and not _is_numeric_date(payload["iat"]):
+        raise exceptions.AuthenticationFailed("Token issue time must be a number.")
+
+
 def user_from_token(raw_token: str):
+    required = ["exp"]
+    if settings.JWT_ISSUER:
+        required.append("iss")
+    if settings.JWT_AUDIENCE:
+        required.append("aud")
     try:
         payload = jwt.decode(
             raw_token, settings.JWT_SECRET, algorithms=[ALGORITHM],
-            options={"require": ["exp"], "verify_sub": False}, leeway=0,
+            issuer=settings.JWT_ISSUER or None, audience=settings.JWT_AUDIENCE or None,
+            options={"require": required, "verify_sub": False}, leeway=0,
         )
     except jwt.ExpiredSignatureError as exc:
         raise exceptions.AuthenticationFailed("Token has expired.") from exc
@@ -38,14 +67,14 @@ def user_from_token(raw_token: str):
         raise exceptions.AuthenticationFailed("Invalid token.") from exc
     if not isinstance(payload, dict):
         raise exceptions.AuthenticationFailed("Invalid token.")
+    _check_time_claims(payload)
     token_type = payload.get("token_type")
     if token_type is not None and token_type != "access":
         raise exceptions.AuthenticationFailed("Only access tokens are accepted here.")
     user_id = _user_id_from_claims(payload)
-    try:
-        user = get_user_model().objects.select_related("tenant").get(pk=user_id)
-    except get_user_model().DoesNotExist as exc:
-        raise exceptions.AuthenticationFailed("Unknown user.") from exc
+    user = user_cached(user_id)
+    if user is None:
+        raise exceptions.AuthenticationFailed("Unknown user.")
     if not user.is_active:
         raise exceptions.AuthenticationFailed("User is inactive.")
     if user.tenant_id and user.tenant.status != Tenant.Status.ACTIVE:

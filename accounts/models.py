@@ -1,8 +1,10 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
+
+from config.gst import GSTIN_SHAPE_SQL
 
 
 class UserManager(BaseUserManager):
@@ -53,6 +55,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
+    # Set when this account was merged into another (phone sign-in, DESIGN §4.9): it is then
+    # inactive, has given its email/phone to that account, and its ledger shows in that history.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_accounts",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -76,9 +83,14 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(tenant__isnull=True, phone__isnull=False),
                 name="user_phone_unique_without_tenant",
             ),
+            # A merged account has handed its email and phone to the account it was merged into.
             models.CheckConstraint(
-                condition=Q(email__isnull=False) | Q(phone__isnull=False),
+                condition=Q(email__isnull=False) | Q(phone__isnull=False) | Q(merged_into__isnull=False),
                 name="user_has_email_or_phone",
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | (Q(is_active=False) & ~Q(merged_into=F("pk"))),
+                name="user_merged_is_inactive",
             ),
             models.CheckConstraint(
                 condition=Q(monthly_revenue__isnull=True) | Q(monthly_revenue__gte=0),
@@ -92,3 +104,50 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.email or self.phone or f"user {self.pk}"
+
+
+class BillingProfile(models.Model):
+    """Who a user's purchases are billed to: seed 002's `customerData`, and the buyer on tax
+    invoices (DESIGN §4.7). Written only by `accounts.billing.billing_profile_save`."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="billing_profile")
+    first_name = models.CharField(max_length=100, blank=True, default="")
+    last_name = models.CharField(max_length=100, blank=True, default="")
+    company = models.CharField(max_length=200, blank=True, default="")
+    address = models.CharField(max_length=500, blank=True, default="")
+    city = models.CharField(max_length=100, blank=True, default="")
+    state = models.CharField(max_length=100, blank=True, default="")
+    # GST state code of the place of supply: from the GSTIN, else from a recognised state name.
+    state_code = models.CharField(max_length=2, blank=True, default="")
+    country = models.CharField(max_length=2, default="IN", help_text="ISO 3166-1 alpha-2")
+    postal_code = models.CharField(max_length=20, blank=True, default="")
+    phone = models.CharField(max_length=20, blank=True, default="", help_text="E.164")
+    gstin = models.CharField(max_length=15, blank=True, default="", verbose_name="GSTIN")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gstin="") | Q(gstin__regex=GSTIN_SHAPE_SQL),
+                name="billingprofile_gstin_shape",
+            ),
+            models.CheckConstraint(condition=Q(country__regex=r"^[A-Z]{2}$"),
+                                   name="billingprofile_country_alpha2"),
+            models.CheckConstraint(condition=Q(state_code="") | Q(state_code__regex=r"^[0-9]{2}$"),
+                                   name="billingprofile_state_code_digits"),
+            models.CheckConstraint(condition=Q(phone="") | Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"),
+                                   name="billingprofile_phone_e164"),
+        ]
+
+    def __str__(self):
+        return f"billing profile of {self.user}"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+# Phone sign-in's one-time codes live in their own module (accounts.otp); importing the model here
+# registers it with the accounts app.
+from accounts.otp.models import PhoneCode  # noqa: E402, F401

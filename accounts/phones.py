@@ -22,3 +22,10 @@ def phone_normalize(raw, *, region: str | None = None) -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidPhoneNumber(fields={"phone_number": ["Invalid phone number."]})
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_masked(phone: str | None) -> str | None:
+    """'+919876543210' -> '+91******3210': enough to follow a log line, not enough to reuse."""
+    if not phone:
+        return phone
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) > 7 else "***"

@@ -1,10 +1,10 @@
 from rest_framework import serializers
 
 from accounts.models import User
-from config.api import StrictSerializer
+from config.api import FieldsBuiltOnce, StrictSerializer
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = User
         fields = [
@@ -16,10 +16,12 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class _ProfileFields(StrictSerializer):
+    # Set only by a proven phone (or staff in the admin), never by the user about themselves.
+    read_only_inputs = ("is_whatsapp_verified",)
+
     name = serializers.CharField(max_length=255, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
     business_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    is_whatsapp_verified = serializers.BooleanField(required=False)
     industry_type = serializers.CharField(max_length=100, required=False, allow_blank=True)
     sub_industry = serializers.CharField(max_length=100, required=False, allow_blank=True)
     core_processes = serializers.ListField(
@@ -68,6 +70,10 @@ class AuthResultSerializer(serializers.Serializer):
     user = UserSerializer()
     access = serializers.CharField()
     refresh = serializers.CharField()
+
+
+class RegisteredSerializer(serializers.Serializer):
+    email = serializers.EmailField()
 
 
 class VerifyResultSerializer(serializers.Serializer):

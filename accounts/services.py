@@ -3,15 +3,15 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.phones import phone_normalize
+from accounts.tokens import RefreshSerializer, RefreshToken
 from config.errors import InvalidInput, ServiceError
 
 User = get_user_model()
 
 PROFILE_FIELDS = (
-    "name", "business_name", "is_whatsapp_verified", "industry_type", "sub_industry",
+    "name", "business_name", "industry_type", "sub_industry",
     "core_processes", "monthly_revenue", "employees", "goal_amount", "goal_years",
 )
 
@@ -28,7 +28,7 @@ class InvalidToken(ServiceError):
     default_message = "Token is invalid or expired."
 
 
-def _email_normalize(email: str) -> str:
+def email_normalize(email: str) -> str:
     return User.objects.normalize_email(email).strip().lower()
 
 
@@ -40,21 +40,34 @@ def _check_password(password: str, user) -> None:
                            fields={"password": exc.messages}) from exc
 
 
-@transaction.atomic
-def user_register(*, email: str, password: str, phone: str | None = None, **profile) -> User:
-    email = _email_normalize(email)
-    if User.objects.filter(email=email).exists():
-        raise InvalidInput("An account with this email exists.", code="email_taken",
-                           fields={"email": ["Already registered."]})
+def _refuse_verified_flag_change(current: bool, requested) -> None:
+    """`is_whatsapp_verified` is the server's: set when a code proves the number (DESIGN §4.9).
+    A client may send back the value it has, never change it."""
+    if requested is not None and bool(requested) != current:
+        raise InvalidInput("is_whatsapp_verified is set by the server when a phone code is verified.",
+                           code="read_only_field", fields={"is_whatsapp_verified": ["Read-only."]})
+
+
+def user_register(*, email: str, password: str, phone: str | None = None, **profile) -> User | None:
+    """Create an account; None when the email or phone already belongs to one.
+
+    The caller answers the same in both cases (the register endpoint must not tell who has an
+    account), so this does the same work either way: the password is validated against the
+    would-be user and hashed before the lookup, and a taken email or phone changes nothing.
+    """
+    _refuse_verified_flag_change(False, profile.pop("is_whatsapp_verified", None))
+    email = email_normalize(email)
     user = User(email=email, phone=phone_normalize(phone) if phone else None,
                 **{k: v for k, v in profile.items() if k in PROFILE_FIELDS})
     _check_password(password, user)
-    user.set_password(password)
+    user.set_password(password)  # the slow part, paid whether or not the account is created
+    if User.objects.filter(email=email).exists():
+        return None
     try:
         with transaction.atomic():
             user.save()
-    except IntegrityError as exc:
-        raise InvalidInput("An account with this email or phone exists.", code="user_exists") from exc
+    except IntegrityError:
+        return None  # the phone is taken, or a concurrent registration won
     return user
 
 
@@ -62,16 +75,24 @@ def user_register(*, email: str, password: str, phone: str | None = None, **prof
 def user_update(*, user: User, **changes) -> User:
     update_fields = []
     if "email" in changes:
-        email = _email_normalize(changes.pop("email"))
+        email = email_normalize(changes.pop("email"))
         if User.objects.filter(email=email).exclude(pk=user.pk).exists():
             raise InvalidInput("An account with this email exists.", code="email_taken",
                                fields={"email": ["Already registered."]})
         user.email = email
         update_fields.append("email")
+    _refuse_verified_flag_change(user.is_whatsapp_verified, changes.pop("is_whatsapp_verified", None))
     if "phone" in changes:
         raw = changes.pop("phone")
-        user.phone = phone_normalize(raw) if raw else None
-        update_fields.append("phone")
+        phone = phone_normalize(raw) if raw else None
+        if phone != user.phone:
+            # A tenant's user is the bot's (tenant, phone): the number changes only by a code.
+            if user.tenant_id is not None:
+                raise InvalidInput("Change the number with a code: POST /api/auth/phone/start, then "
+                                   "/api/auth/me/phone/verify.", code="phone_change_needs_code",
+                                   fields={"phone": ["Verify the new number with a code."]})
+            user.phone, user.is_whatsapp_verified = phone, False
+            update_fields += ["phone", "is_whatsapp_verified"]
     for field, value in changes.items():
         if field not in PROFILE_FIELDS:
             raise InvalidInput(f"{field} cannot be changed here.", fields={field: ["Read-only."]})
@@ -88,13 +109,17 @@ def user_update(*, user: User, **changes) -> User:
 
 
 def auth_tokens_issue(*, user: User) -> dict:
-    refresh = RefreshToken.for_user(user)  # records an OutstandingToken row for the blacklist
+    refresh = RefreshToken.for_user(user)  # records an OutstandingToken row (a digest) for the blacklist
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
 def auth_login(*, email: str, password: str, staff_only: bool = False) -> tuple[User, dict]:
-    user = User.objects.filter(email=_email_normalize(email)).first()
-    if user is None or not user.is_active or not user.check_password(password):
+    user = User.objects.filter(email=email_normalize(email)).first()
+    if user is None:
+        # Hash anyway, so an unknown email takes as long as a known one (as Django's ModelBackend).
+        User().set_password(password)
+        raise InvalidCredentials()
+    if not user.check_password(password) or not user.is_active:
         raise InvalidCredentials()
     if staff_only and not user.is_staff:
         raise ServiceError("Staff access only.", code="forbidden", status_code=403)
@@ -106,9 +131,7 @@ def auth_login(*, email: str, password: str, staff_only: bool = False) -> tuple[
 
 def auth_refresh(*, refresh: str) -> dict:
     """Rotate: a new refresh and access token; the old refresh is blacklisted."""
-    from rest_framework_simplejwt.serializers import TokenRefreshSerializer
-
-    serializer = TokenRefreshSerializer(data={"refresh": refresh})
+    serializer = RefreshSerializer(data={"refresh": refresh})
     try:
         serializer.is_valid(raise_exception=True)
     except TokenError as exc:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import views
+from accounts.otp import views as otp_views
 
 urlpatterns = [
     path("api/auth/register", views.RegisterView.as_view(), name="auth-register"),
@@ -8,6 +9,10 @@ urlpatterns = [
     path("api/auth/refresh", views.RefreshView.as_view(), name="auth-refresh"),
     path("api/auth/logout", views.LogoutView.as_view(), name="auth-logout"),
     path("api/auth/me", views.MeView.as_view(), name="auth-me"),
+    # Phone sign-in (DESIGN §4.9)
+    path("api/auth/phone/start", otp_views.PhoneStartView.as_view(), name="auth-phone-start"),
+    path("api/auth/phone/verify", otp_views.PhoneVerifyView.as_view(), name="auth-phone-verify"),
+    path("api/auth/me/phone/verify", otp_views.PhoneAttachView.as_view(), name="auth-me-phone-verify"),
     # Seed 004
     path("api/v1/auth/admin/login", views.AdminLoginView.as_view(), name="v1-auth-admin-login"),
     path("api/v1/auth/logout", views.LogoutView.as_view(), name="v1-auth-logout"),

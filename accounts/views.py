@@ -2,8 +2,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.throttling import ScopedRateThrottle
 
+from accounts import lockout, services
 from accounts import serializers as s
-from accounts import services
 from config import envelopes
 from config.api import SuccessAPIView, envelope_serializer
 from config.envelopes import success_response
@@ -27,17 +27,26 @@ class _PublicAuthView(SuccessAPIView):
     permission_classes = [AllowAny]
 
 
+REGISTERED_MESSAGE = "Registration received. Log in with your email and password."
+
+
 class RegisterView(_PublicAuthView):
+    """One answer whether or not the email already has an account (no tokens: the client logs
+    in next), so the endpoint cannot be used to find out who is a customer."""
+
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
     @extend_schema(tags=TAGS, request=s.RegisterSerializer,
-                   responses={201: AuthResult, **error_responses(envelopes.SUCCESS, 400, 429)})
+                   responses={201: envelope_serializer("RegisterEnvelope", s.RegisteredSerializer,
+                                                       envelope=envelopes.SUCCESS),
+                              **error_responses(envelopes.SUCCESS, 400, 429)})
     def post(self, request):
         data = s.RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_register(**data.validated_data)
-        return success_response(_auth_result(user, services.auth_tokens_issue(user=user)), status=201)
+        services.user_register(**data.validated_data)
+        email = services.email_normalize(data.validated_data["email"])
+        return success_response({"email": email}, status=201, message=REGISTERED_MESSAGE)
 
 
 class LoginView(_PublicAuthView):
@@ -50,7 +59,15 @@ class LoginView(_PublicAuthView):
     def post(self, request):
         data = s.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user, tokens = services.auth_login(**data.validated_data, staff_only=self.staff_only)
+        email = data.validated_data["email"]
+        # The same lockout as /admin/login/: per account and per address (accounts.lockout).
+        if not lockout.login_allowed(request._request, email):
+            raise lockout.LoginLockedOut()
+        try:
+            user, tokens = services.auth_login(**data.validated_data, staff_only=self.staff_only)
+        except services.InvalidCredentials:
+            lockout.login_failed(request._request, email)
+            raise
         return success_response(_auth_result(user, tokens))
 
 

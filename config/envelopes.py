@@ -22,8 +22,10 @@ FLAT_MESSAGES = {
     404: "not found",
     405: "method not allowed",
     409: "conflict",
+    413: "request body too large",
     415: "invalid body",
     429: "too many requests",
+    500: "internal server error",
     502: "payment gateway unavailable",
     503: "service unavailable",
 }

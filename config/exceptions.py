@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -11,6 +12,18 @@ from config import envelopes
 from config.errors import ServiceError
 
 logger = logging.getLogger(__name__)
+
+class PayloadTooLarge(drf.APIException):
+    status_code = 413
+    default_detail = "Request body too large."
+    default_code = "body_too_large"
+
+
+class BadRequest(drf.APIException):
+    status_code = 400
+    default_detail = "Bad request."
+    default_code = "bad_request"
+
 
 _DRF_CODES = {
     drf.ParseError: ("invalid_body", "Malformed request body."),
@@ -21,6 +34,8 @@ _DRF_CODES = {
     drf.MethodNotAllowed: ("method_not_allowed", "Method not allowed."),
     drf.UnsupportedMediaType: ("unsupported_media_type", "Send the body as application/json."),
     drf.Throttled: ("throttled", "Too many requests."),
+    PayloadTooLarge: ("body_too_large", "Request body too large."),
+    BadRequest: ("bad_request", "Bad request."),
 }
 
 
@@ -51,6 +66,13 @@ def api_exception_handler(exc, context):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE when it is first read; answer in
+        # the view's envelope rather than with Django's HTML "Bad Request (400)" page.
+        exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        logger.warning("suspicious request refused: %s", exc)
+        exc = BadRequest()
 
     if isinstance(exc, ServiceError):
         status = exc.status_code

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -19,16 +18,7 @@ urlpatterns = [
 ]
 
 
-def server_error(request, *args, **kwargs):
-    return JsonResponse({"success": False, "error": {"code": "server_error",
-                                                     "message": "Internal server error."}},
-                        status=500)
-
-
-def not_found(request, exception=None, *args, **kwargs):
-    return JsonResponse({"success": False, "error": {"code": "not_found", "message": "Not found."}},
-                        status=404)
-
-
-handler500 = server_error
-handler404 = not_found
+handler400 = "config.error_pages.bad_request"
+handler403 = "config.error_pages.permission_denied"
+handler404 = "config.error_pages.page_not_found"
+handler500 = "config.error_pages.server_error"

@@ -22,4 +22,4 @@ def seed(command):
         command.stdout.write(f"Demo phone user {phone}: {wallet.balance} credit(s)"
                              f"{' (created)' if created else ''}.")
     command.stdout.write("Try: curl -H 'X-Bot-Secret: <demo key>' "
-                         "http://127.0.0.1:8000/api/bot/credits/9876543210")
+                         f"{getattr(command, 'base_url', 'http://127.0.0.1:8000')}/api/bot/credits/9876543210")

@@ -99,7 +99,7 @@ class CreditTransaction(models.Model):
         REFUND = "refund", "Refund"
         EXPIRY = "expiry", "Expiry"
 
-    # No index of its own: credit_txn_wallet_recent (wallet, -id) serves every lookup by wallet,
+    # No index of its own: credit_txn_wallet_chain (wallet, -id) serves every lookup by wallet,
     # and is then the only plan for the ledger trigger's "latest row of this wallet".
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="transactions",
                                db_index=False)
@@ -123,7 +123,10 @@ class CreditTransaction(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["wallet", "-id"], name="credit_txn_wallet_recent"),
+            # Newest first per wallet (history), and covering what audit_ledger reads: it walks
+            # every wallet's chain in this order from the index alone, without a sort.
+            models.Index(fields=["wallet", "-id"], name="credit_txn_wallet_chain",
+                         include=["action", "credits", "balance_after"]),
             models.Index(fields=["reference_id"], name="credit_txn_reference"),
         ]
         constraints = [

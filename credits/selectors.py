@@ -2,7 +2,7 @@
 404). Plain arguments only; the views parse the request."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accounts.phones import phone_normalize
@@ -102,9 +102,16 @@ def user_visible_by_id(*, principal, user_id: int):
 
 # --- ledger reads -------------------------------------------------------------------------------
 
+def _ledger_of(user):
+    """The user's ledger rows, with those of the accounts merged into theirs (phone sign-in,
+    DESIGN §4.9): one person, one history."""
+    wallets = Wallet.objects.filter(Q(user=user) | Q(user__merged_into=user)).values("pk")
+    return CreditTransaction.objects.filter(wallet_id__in=wallets)
+
+
 def user_history(*, user, limit: int) -> tuple[list, int]:
     """The user's newest `limit` ledger rows and how many rows they have in all."""
-    rows = CreditTransaction.objects.filter(wallet__user=user)
+    rows = _ledger_of(user)
     return list(rows.order_by("-id")[:limit]), rows.count()
 
 
@@ -112,7 +119,7 @@ def wallet_transactions_page(*, user, page: int, page_size: int, action: str | N
                              source: str | None = None, created_from=None, created_to=None) -> dict:
     """The user's ledger, newest first, optionally filtered (`created_from`/`created_to` are
     inclusive datetimes), paginated."""
-    rows = CreditTransaction.objects.filter(wallet__user=user)
+    rows = _ledger_of(user)
     if action:
         rows = rows.filter(action=action)
     if source:

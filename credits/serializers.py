@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from config.api import StrictIntegerField, StrictSerializer
+from config.api import StrictIntegerField, StrictSerializer, TextField
 from config.pagination import page_serializer
 from credits.models import CreditTransaction
 
@@ -12,32 +12,23 @@ MAX_BOT_DEDUCT = 1000
 MAX_STAFF_CREDITS = 10**9
 
 
-class TextField(serializers.CharField):
-    """Text that must arrive as a JSON string (no 9876543210 as a number)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 class BotDeductSerializer(StrictSerializer):
     phone_number = TextField(max_length=32)
     credits = StrictIntegerField(min_value=1, max_value=MAX_BOT_DEDUCT, required=False, default=1)
     # What the credits paid for (seed 003 used "image_generation"); the ledger source stays
     # `usage` and this label goes into the row's metadata.
     source = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,50}$", required=False, allow_null=True)
-    reference_id = serializers.CharField(max_length=255, required=False, allow_null=True)
+    reference_id = TextField(max_length=255, required=False, allow_null=True)
 
 
 class StaffCreditsSerializer(StrictSerializer):
     credits = StrictIntegerField(min_value=1, max_value=MAX_STAFF_CREDITS)
-    reason = serializers.CharField(max_length=500, required=False)
-    reference_id = serializers.CharField(max_length=255, required=False)
+    reason = TextField(max_length=500, required=False)
+    reference_id = TextField(max_length=255, required=False)
 
 
 class PurchaseSerializer(StaffCreditsSerializer):
-    vendor = serializers.CharField(max_length=100, required=False)
+    vendor = TextField(max_length=100, required=False)
     amount_paise = StrictIntegerField(min_value=0, max_value=10**13, required=False)
 
 
@@ -47,8 +38,8 @@ class AllocateSerializer(StaffCreditsSerializer):
 
 class TenantDeductSerializer(StrictSerializer):
     credits = StrictIntegerField(min_value=1, max_value=MAX_STAFF_CREDITS)
-    reason = serializers.CharField(max_length=500, required=False)
-    reference_id = serializers.CharField(max_length=255, required=False)
+    reason = TextField(max_length=500, required=False)
+    reference_id = TextField(max_length=255, required=False)
 
 
 # --- output ---------------------------------------------------------------------------------------

@@ -1,12 +1,20 @@
 """Orders, refunds and webhook events: read-only; actions go through the services."""
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 
 from config.admin_actions import action_form_response
 from config.errors import ServiceError
-from payments import services
+from config.money import rupees
+from payments import selectors, services
 from payments.forms import RefundForm
-from payments.models import PaymentOrder, Refund, WebhookEvent
+from payments.invoices.admin import InvoiceInline
+from payments.models import GatewayAttempt, PaymentOrder, Refund, WebhookEvent
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
@@ -35,17 +43,56 @@ class RefundInline(admin.TabularInline):
         return False
 
 
+class GatewayAttemptInline(admin.TabularInline):
+    model = GatewayAttempt
+    extra = 0
+    can_delete = False
+    fields = ["gateway", "outcome", "gateway_order_id", "fee_paise", "error", "elapsed_ms", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+SUMMARY_DAYS = 30
+
+
 @admin.register(PaymentOrder)
 class PaymentOrderAdmin(_ReadOnlyAdmin):
     list_display = ["id", "gateway_order_id", "user", "kind", "purchase", "amount_paise",
-                    "amount_refunded_paise", "status", "gateway", "fulfilled_via", "created_at"]
-    list_filter = ["status", "kind", "gateway", "fulfilled_via"]
+                    "amount_refunded_paise", "status", "gateway", "checkout", "gateway_fee_paise",
+                    "fulfilled_via", "created_at"]
+    list_filter = ["status", "kind", "gateway", "checkout", "fulfilled_via"]
     search_fields = ["gateway_order_id", "gateway_payment_id", "receipt", "user__email", "user__phone",
                      "phone_number"]
     list_select_related = ["user", "plan", "package"]
     date_hierarchy = "created_at"
-    inlines = [RefundInline]
+    inlines = [RefundInline, InvoiceInline, GatewayAttemptInline]
     actions = ["refund", "reconcile"]
+
+    def get_urls(self):
+        summary = path("gateway-summary/", self.admin_site.admin_view(self.gateway_summary_view),
+                       name="payments_paymentorder_gateway_summary")
+        return [summary, *super().get_urls()]
+
+    def gateway_summary_view(self, request):
+        """Per gateway over the last SUMMARY_DAYS days: orders, success rate, fees paid."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        since = timezone.now() - timedelta(days=SUMMARY_DAYS)
+        rows = [{**row, "amount_paid": rupees(row["amount_paid_paise"]), "fees": rupees(row["fees_paise"])}
+                for row in selectors.gateway_summary(since=since)]
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "rows": rows,
+                   "since": since, "days": SUMMARY_DAYS, "title": f"Gateways: the last {SUMMARY_DAYS} days"}
+        return TemplateResponse(request, "admin/payments/gateway_summary.html", context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}),
+                         "gateway_summary_url": reverse("admin:payments_paymentorder_gateway_summary")}
+        return super().changelist_view(request, extra_context=extra_context)
 
     @admin.display(description="purchase")
     def purchase(self, obj):
@@ -105,6 +152,16 @@ class RefundAdmin(_ReadOnlyAdmin):
     list_filter = ["status", "source", "plan_reverted"]
     search_fields = ["gateway_refund_id", "receipt", "order__gateway_order_id", "order__gateway_payment_id"]
     list_select_related = ["order", "actor"]
+
+
+@admin.register(GatewayAttempt)
+class GatewayAttemptAdmin(_ReadOnlyAdmin):
+    list_display = ["id", "receipt", "gateway", "outcome", "order", "gateway_order_id", "amount_paise",
+                    "fee_paise", "error", "elapsed_ms", "created_at"]
+    list_filter = ["gateway", "outcome"]
+    search_fields = ["receipt", "gateway_order_id", "order__gateway_order_id"]
+    list_select_related = ["order"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(WebhookEvent)

@@ -6,4 +6,10 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self):
+        # An account merge (phone sign-in, in accounts) moves orders through accounts' hooks.
+        from accounts import hooks
         from payments import checks  # noqa: F401  registers the deploy checks
+        from payments.invoices import checks as invoice_checks  # noqa: F401
+        from payments.services import orders_merge
+
+        hooks.register_account_merger("payments", orders_merge)

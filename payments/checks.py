@@ -30,3 +30,23 @@ def payment_gateway_check(app_configs, **kwargs):
         problems.append(checks.Warning("RAZORPAY_WEBHOOK_SECRET is not set: every webhook is refused.",
                                        id="payments.W002"))
     return problems
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def cashfree_check(app_configs, **kwargs):
+    """Cashfree is optional; when its client id is set, the rest must make sense."""
+    if not getattr(settings, "CASHFREE_CLIENT_ID", ""):
+        return []
+    problems = []
+    if not settings.CASHFREE_CLIENT_SECRET:
+        problems.append(checks.Error("CASHFREE_CLIENT_ID is set but CASHFREE_CLIENT_SECRET is not.",
+                                     id="payments.E004"))
+    if settings.CASHFREE_ENVIRONMENT not in ("sandbox", "production"):
+        problems.append(checks.Error("CASHFREE_ENVIRONMENT must be sandbox or production.", id="payments.E005"))
+    elif settings.CASHFREE_ENVIRONMENT == "sandbox" and not settings.DEBUG:
+        problems.append(checks.Warning("CASHFREE_ENVIRONMENT=sandbox with DEBUG off: Cashfree payments are "
+                                       "test payments.", id="payments.W003"))
+    base_url = settings.CASHFREE_BASE_URL
+    if base_url and not base_url.startswith("https://"):
+        problems.append(checks.Error("CASHFREE_BASE_URL must be https in production.", id="payments.E006"))
+    return problems

@@ -25,9 +25,21 @@ class PaymentOrder(models.Model):
         REFUNDED = "refunded", "Refunded"
         PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
 
+    class Purpose(models.TextChoices):
+        CHECKOUT = "checkout", "First payment of a subscription"
+        UPGRADE = "upgrade", "Prorated upgrade"
+        RENEWAL = "renewal", "Renewal"
+
     class Gateway(models.TextChoices):
         RAZORPAY = "razorpay", "Razorpay"
+        CASHFREE = "cashfree", "Cashfree"
         SANDBOX = "sandbox", "Sandbox"
+
+    class Checkout(models.TextChoices):
+        """Whose checkout the buyer completes: the gateway's own, or the one the sandbox plays."""
+
+        RAZORPAY = "razorpay", "Razorpay Checkout"
+        CASHFREE = "cashfree", "Cashfree Checkout"
 
     PAID_STATUSES = (Status.PAID, Status.REFUNDED, Status.PARTIALLY_REFUNDED)
 
@@ -45,10 +57,25 @@ class PaymentOrder(models.Model):
                                 related_name="payment_orders")
     # Snapshot of the package's credits when the order was made: what the customer paid for.
     credits = models.BigIntegerField(null=True, blank=True)
+    # Subscription orders (seed 002): the subscription paid for and why (the first payment now;
+    # upgrades and renewals in the lifecycle issue), with the priced lines for the invoice.
+    subscription = models.ForeignKey("subscriptions.Subscription", null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="payment_orders")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, blank=True, default="")
+    lines = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder,
+                             help_text="[{kind, description, quantity, unitPaise, amountPaise}] before tax")
+    tax_paise = models.BigIntegerField(default=0, help_text="GST included in amount_paise")
 
     amount_paise = models.BigIntegerField(help_text="Computed by the server")
     currency = models.CharField(max_length=3, default="INR")
+    # The gateway that holds the order: verify, refunds and reconcile go to it.
     gateway = models.CharField(max_length=20, choices=Gateway.choices)
+    checkout = models.CharField(max_length=20, choices=Checkout.choices, default=Checkout.RAZORPAY)
+    # Cashfree's payment_session_id, which its checkout needs (empty for Razorpay).
+    checkout_session = models.CharField(max_length=255, blank=True, default="")
+    # What the gateway charges for this payment (PAYMENT_FEES at creation, before GST): an
+    # estimate for routing and the admin's summary, not the settled fee.
+    gateway_fee_paise = models.BigIntegerField(default=0)
     gateway_order_id = models.CharField(max_length=64, unique=True)
     gateway_payment_id = models.CharField(max_length=64, null=True, blank=True)
     receipt = models.CharField(max_length=40, unique=True)
@@ -97,7 +124,18 @@ class PaymentOrder(models.Model):
                 ),
                 name="payorder_purchase_matches_kind",
             ),
+            models.CheckConstraint(
+                condition=Q(kind="subscription", subscription__isnull=False,
+                            purpose__in=["checkout", "upgrade", "renewal"])
+                | (~Q(kind="subscription") & Q(subscription__isnull=True, purpose="")),
+                name="payorder_subscription_matches_kind",
+            ),
+            models.CheckConstraint(condition=Q(tax_paise__gte=0) & Q(tax_paise__lte=F("amount_paise")),
+                                   name="payorder_tax_within_amount"),
             models.CheckConstraint(condition=Q(amount_paise__gt=0), name="payorder_amount_positive"),
+            models.CheckConstraint(condition=Q(gateway_fee_paise__gte=0), name="payorder_fee_non_negative"),
+            models.CheckConstraint(condition=Q(checkout__in=["razorpay", "cashfree"]),
+                                   name="payorder_checkout_valid"),
             models.CheckConstraint(
                 condition=Q(amount_refunded_paise__gte=0) & Q(amount_refunded_paise__lte=F("amount_paise")),
                 name="payorder_refunded_within_amount",
@@ -195,6 +233,47 @@ class Refund(models.Model):
         return f"{self.gateway_refund_id or self.receipt} ({self.amount_paise} paise, {self.status})"
 
 
+class GatewayAttempt(models.Model):
+    """One try at opening an order at a gateway. A checkout that failed over leaves two: the
+    abandoned one (failed, its gateway order never shown to the buyer, so never paid) and the one
+    that became the order. Attempts that all failed share a receipt and have no order."""
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", "Created (became the order)"
+        FAILED = "failed", "Failed (timeout, connection error, 5xx): failed over"
+        REJECTED = "rejected", "Rejected by the gateway (4xx)"
+        SKIPPED = "skipped", "Skipped (circuit breaker open)"
+
+    order = models.ForeignKey(PaymentOrder, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="gateway_attempts")
+    receipt = models.CharField(max_length=40, db_index=True)
+    gateway = models.CharField(max_length=20, help_text="The checkout tried (razorpay or cashfree)")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    # The gateway's order id when it answered; for Cashfree also the id we asked for, so a
+    # notification about an abandoned order is recognised.
+    gateway_order_id = models.CharField(max_length=64, blank=True, default="")
+    amount_paise = models.BigIntegerField()
+    fee_paise = models.BigIntegerField(default=0)
+    error = models.CharField(max_length=255, blank=True, default="")
+    elapsed_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["gateway", "created_at"], name="gwattempt_gateway_created")]
+        constraints = [
+            models.CheckConstraint(condition=Q(outcome__in=["created", "failed", "rejected", "skipped"]),
+                                   name="gwattempt_outcome_valid"),
+            models.CheckConstraint(condition=~Q(outcome="created") | Q(order__isnull=False),
+                                   name="gwattempt_created_has_order"),
+            models.CheckConstraint(condition=Q(amount_paise__gt=0) & Q(fee_paise__gte=0),
+                                   name="gwattempt_amounts_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.gateway} {self.outcome} ({self.receipt})"
+
+
 class WebhookEvent(models.Model):
     """A gateway notification, stored before it is handled; processed_at is set once handled.
 
@@ -221,3 +300,8 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.gateway}:{self.event_type}:{self.event_id}"
+
+
+# Tax invoices and credit notes live in their own module; importing them here makes them part
+# of the payments app (its migrations, its admin).
+from payments.invoices.models import Invoice, InvoiceCounter  # noqa: E402, F401

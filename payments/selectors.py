@@ -38,3 +38,38 @@ def order_get(*, order_id: int) -> PaymentOrder:
     if order is None:
         raise NotFound("order not found")
     return order
+
+
+def gateway_summary(*, since) -> list[dict]:
+    """Per gateway, for orders opened since `since`: orders, paid, success rate (paid ÷ orders, in
+    percent; orders still open count as not paid), amount paid and fees paid (paise, the
+    estimate stored on each paid order), and the attempts that gateway failed, rejected or
+    was skipped for (circuit breaker)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from django.db.models import Count, Q, Sum
+
+    from payments.models import GatewayAttempt
+
+    paid = Q(status__in=PaymentOrder.PAID_STATUSES)
+    rows = {row["gateway"]: row for row in (
+        PaymentOrder.objects.filter(created_at__gte=since).values("gateway").order_by("gateway").annotate(
+            orders=Count("id"), paid=Count("id", filter=paid),
+            amount_paid_paise=Sum("amount_paise", filter=paid, default=0),
+            fees_paise=Sum("gateway_fee_paise", filter=paid, default=0)))}
+    attempts = {row["gateway"]: row for row in (
+        GatewayAttempt.objects.filter(created_at__gte=since).values("gateway").order_by("gateway").annotate(
+            failed=Count("id", filter=Q(outcome=GatewayAttempt.Outcome.FAILED)),
+            rejected=Count("id", filter=Q(outcome=GatewayAttempt.Outcome.REJECTED)),
+            skipped=Count("id", filter=Q(outcome=GatewayAttempt.Outcome.SKIPPED))))}
+    summary = []
+    for gateway in sorted(set(rows) | set(attempts)):
+        row = rows.get(gateway, {"orders": 0, "paid": 0, "amount_paid_paise": 0, "fees_paise": 0})
+        tried = attempts.get(gateway, {})
+        rate = ((Decimal(100 * row["paid"]) / row["orders"]).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+                if row["orders"] else None)
+        summary.append({"gateway": gateway, "orders": row["orders"], "paid": row["paid"], "success_rate": rate,
+                        "amount_paid_paise": row["amount_paid_paise"], "fees_paise": row["fees_paise"],
+                        "attempts_failed": tried.get("failed", 0), "attempts_rejected": tried.get("rejected", 0),
+                        "attempts_skipped": tried.get("skipped", 0)})
+    return summary

@@ -8,6 +8,7 @@ from config.api import StrictIntegerField, StrictSerializer
 from config.ids import positive_id
 from config.money import rupees
 from config.pagination import page_serializer
+from payments.gateways import CHECKOUTS
 from payments.models import PaymentOrder, Refund
 from subscriptions.serializers import TokenSetPlanResultSerializer
 
@@ -37,13 +38,22 @@ def _checkout_id():
 
 # --- inputs ----------------------------------------------------------------------------------
 
+def _gateways_field():
+    # Seed 000/003 frontends load Razorpay Checkout; one that can also open Cashfree's says so.
+    return serializers.ListField(child=serializers.ChoiceField(choices=CHECKOUTS), allow_empty=False,
+                                 max_length=len(CHECKOUTS), required=False,
+                                 help_text='Opt in to routing, e.g. ["razorpay", "cashfree"]; default Razorpay')
+
+
 class PlanOrderInput(StrictSerializer):
     plan = serializers.CharField(max_length=50)
+    gateways = _gateways_field()
 
 
 class PackageOrderInput(StrictSerializer):
     package_id = PackageIdField()
     phone_number = serializers.CharField(max_length=32, required=False)
+    gateways = _gateways_field()
 
 
 class VerifyInput(StrictSerializer):
@@ -134,7 +144,7 @@ class RefundOut(serializers.ModelSerializer):
 class OrderOut(serializers.ModelSerializer):
     kind = serializers.CharField(help_text="token_plan | credit_package | subscription")
     status = serializers.CharField(help_text="created | paid | failed | refunded | partially_refunded")
-    gateway = serializers.CharField(help_text="razorpay | sandbox")
+    gateway = serializers.CharField(help_text="razorpay | cashfree | sandbox")
     order_id = serializers.CharField(source="gateway_order_id")
     payment_id = serializers.CharField(source="gateway_payment_id", allow_null=True)
     amount = serializers.IntegerField(source="amount_paise", help_text="Paise")
@@ -160,10 +170,12 @@ class OrderDetailOut(OrderOut):
     refunds = RefundOut(many=True, read_only=True)
     user_id = serializers.IntegerField()
     tenant_id = serializers.IntegerField(allow_null=True)
+    checkout = serializers.CharField(help_text="razorpay | cashfree: whose checkout the buyer used")
+    gateway_fee = serializers.IntegerField(source="gateway_fee_paise", help_text="Paise, before GST (estimate)")
 
     class Meta(OrderOut.Meta):
-        fields = [*OrderOut.Meta.fields, "user_id", "tenant_id", "phone_number", "receipt",
-                  "fulfilled_via", "fulfilment_result", "failure_reason", "refunds"]
+        fields = [*OrderOut.Meta.fields, "user_id", "tenant_id", "phone_number", "receipt", "checkout",
+                  "gateway_fee", "fulfilled_via", "fulfilment_result", "failure_reason", "refunds"]
 
 
 OrdersPageOut = page_serializer("PaymentOrdersPage", OrderOut)

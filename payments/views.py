@@ -143,10 +143,10 @@ class CreateOrderView(_CheckoutView):
         if is_api_key_request(request):
             raise Forbidden("forbidden")
         data = self._valid(s.PlanOrderInput, request)
-        order = services.order_create(user=request.user, plan_code=data["plan"])
+        order = services.order_create(user=request.user, plan_code=data["plan"], gateways=data.get("gateways"))
         return flat_response({"order_id": order.gateway_order_id, "amount": order.amount_paise,
                               "currency": order.currency, "plan": order.plan.code,
-                              "key_id": get_gateway(order.gateway).key_id})
+                              "key_id": get_gateway(order.gateway).key_id, **_routed_checkout(order, data)})
 
     def _package(self, request):
         data = self._valid(s.PackageOrderInput, request)
@@ -165,11 +165,21 @@ class CreateOrderView(_CheckoutView):
                 raise InvalidInput("phone_number is not the logged-in user's phone",
                                    fields={"phone_number": ["Does not match your account."]})
         order = services.order_create(user=user, package_id=data["package_id"], tenant=tenant,
-                                      phone_number=phone)
+                                      phone_number=phone, gateways=data.get("gateways"))
         return status_response(ORDER_CREATED_MESSAGE, {
             "order_id": order.gateway_order_id, "amount": order.amount_paise,
             "currency": order.currency, "package": s.package_out(order.package),
+            **_routed_checkout(order, data),
         })
+
+
+def _routed_checkout(order, data) -> dict:
+    """A caller that opted in to routing (`gateways`) learns which checkout to open; the seeds'
+    answers are otherwise unchanged. A Cashfree order is then settled by /api/v1/payments/verify."""
+    if "gateways" not in data:
+        return {}
+    fields = services.checkout_fields(order)
+    return {name: value for name, value in fields.items() if name not in ("order_id", "key")}
 
 
 class VerifyView(_CheckoutView):

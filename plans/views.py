@@ -1,5 +1,6 @@
 """Seed 002's rate-plan API and the credit-package list: parse → selector/service → serialize."""
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 
@@ -11,6 +12,7 @@ from config.permissions import IsStaff
 from config.schema import error_responses
 from plans import selectors, services
 from plans import serializers as s
+from plans.cache import public_plans_cached
 from plans.models import RatePlan
 
 TAGS = ["rate-plans"]
@@ -30,6 +32,16 @@ PRODUCT_PARAMETER = OpenApiParameter(
     "product", str, enum=RatePlan.Product.values, required=False,
     description="Only plans of this product (tokens, telephony, platform)",
 )
+DEFAULT_PRODUCT_PARAMETER = OpenApiParameter(
+    "product", str, enum=RatePlan.Product.values, required=False,
+    description="Plans of this product; default DEFAULT_PLAN_PRODUCT (telephony): seed 002's "
+                "STARTER, PROFESSIONAL and CALL_CENTER",
+)
+
+
+def _product_or_default(request) -> str:
+    """Seed 002's frontend sends no ?product= and must see only its own catalog (DESIGN §4.3)."""
+    return request.query_params.get("product") or settings.DEFAULT_PLAN_PRODUCT
 
 # Error code per input field, so clients can tell "no planId" from "bad add-on" without parsing text.
 CALCULATE_CODES = {"planId": "invalid_plan_id", "billingCycle": "invalid_billing_cycle",
@@ -66,12 +78,15 @@ class _StaffView(SuccessAPIView):
 
 
 class PublicRatePlansView(_PublicView):
-    @extend_schema(tags=TAGS, operation_id="rate_plans_public", parameters=[PRODUCT_PARAMETER],
+    @extend_schema(tags=TAGS, operation_id="rate_plans_public", parameters=[DEFAULT_PRODUCT_PARAMETER],
                    summary="Active public plans (anyone)",
                    responses={200: PublicPlansEnvelope, **error_responses(SUCCESS, 400)})
     def get(self, request):
-        plans = selectors.rate_plans_public(product=request.query_params.get("product"))
-        return success_response(s.PublicRatePlanSerializer(plans, many=True).data)
+        product = selectors.product_check(_product_or_default(request))
+        return success_response(public_plans_cached(
+            product=product,
+            build=lambda: s.PublicRatePlanSerializer(selectors.rate_plans_public(product=product),
+                                                     many=True).data))
 
 
 class CalculatePriceView(_PublicView):
@@ -140,14 +155,14 @@ class RatePlanDetailView(_StaffView):
 
 class RatePlanByCodeView(_StaffView):
     @extend_schema(
-        tags=TAGS, operation_id="rate_plans_by_code", parameters=[PRODUCT_PARAMETER],
+        tags=TAGS, operation_id="rate_plans_by_code", parameters=[DEFAULT_PRODUCT_PARAMETER],
         summary="A plan by code (staff)",
-        description="Codes are unique per product. Without ?product= an active plan is preferred to an "
-                    "inactive one, then telephony, tokens, platform.",
+        description="Codes are unique per product; without ?product= the code is looked up in "
+                    "DEFAULT_PLAN_PRODUCT (telephony).",
         responses={200: StaffPlanEnvelope, **error_responses(SUCCESS, 400, 401, 403, 404)},
     )
     def get(self, request, code: str):
-        plan = selectors.rate_plan_get_by_code(code=code, product=request.query_params.get("product"))
+        plan = selectors.rate_plan_get_by_code(code=code, product=_product_or_default(request))
         return success_response(s.StaffRatePlanSerializer(plan).data)
 
 

@@ -4,7 +4,9 @@ from django.contrib import admin, messages
 
 from config.admin_actions import action_form_response
 from config.errors import ServiceError
+from config.money import rupees
 from subscriptions.forms import TokenPlanChangeForm
+from subscriptions.lifecycle.admin import LifecycleAdminActions
 from subscriptions.models import Subscription, SubscriptionEvent, UsageCounter
 from subscriptions.selectors import TOKENS
 from subscriptions.services import token_plan_change, token_usage_reset
@@ -33,23 +35,28 @@ class UsageCounterInline(_ReadOnlyInline):
 
 class SubscriptionEventInline(_ReadOnlyInline):
     model = SubscriptionEvent
-    fields = ["created_at", "kind", "from_plan_code", "to_plan_code", "actor", "reason", "data"]
+    fields = ["created_at", "kind", "from_status", "to_status", "from_plan_code", "to_plan_code", "actor",
+              "reason", "data"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
-    list_display = ["id", "user", "product", "plan", "status", "usage", "current_period_end",
+class SubscriptionAdmin(LifecycleAdminActions, admin.ModelAdmin):
+    list_display = ["id", "user", "product", "plan", "status", "billing_cycle", "usage", "current_period_end",
                     "updated_at"]
-    list_filter = ["product", "status", "plan"]
+    list_filter = ["product", "status", "plan", "billing_cycle", "auto_renew",
+                   ("user__tenant", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__email", "user__phone", "user__name"]
     list_select_related = ["user", "plan"]
-    fields = ["user", "product", "plan", "status", "billing_cycle", "current_period_start",
-              "current_period_end", "created_at", "updated_at"]
+    # Everything is read-only (money included): changes go through the actions and services.
+    fields = ["user", "product", "plan", "status", "billing_cycle", "started_at", "current_period_start",
+              "current_period_end", "billing_anchor_at", "auto_renew", "cancel_at_period_end",
+              "scheduled_plan", "scheduled_billing_cycle", "addons", "price", "period_price_paise", "pricing",
+              "ended_at", "created_at", "updated_at"]
     readonly_fields = fields
     inlines = [UsageCounterInline, SubscriptionEventInline]
-    actions = ["reset_usage", "change_plan"]
+    actions = ["reset_usage", "change_plan", *LifecycleAdminActions.lifecycle_actions]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("usage_counters")
@@ -59,6 +66,11 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="price paid")
+    def price(self, obj):
+        total = (obj.pricing or {}).get("totalPaise")
+        return "—" if total is None else f"₹{rupees(total)} incl. GST ({obj.billing_cycle})"
 
     @admin.display(description="usage")
     def usage(self, obj):

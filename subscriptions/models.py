@@ -2,7 +2,8 @@
 
 A user's token plan is their live `Subscription` in product ``tokens``; its quota is the
 `UsageCounter` with metric ``tokens`` on that subscription. The seed 002 lifecycle (telephony,
-platform) uses the same two models with more statuses and metrics.
+platform: `subscriptions.lifecycle`) uses the same two models with more statuses and metrics
+(``minutes``, ``tollFreeNumbers``, ``extensions``).
 """
 
 from django.conf import settings
@@ -39,9 +40,34 @@ class Subscription(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     billing_cycle = models.CharField(max_length=20, choices=BillingCycle.choices,
                                      default=BillingCycle.MONTHLY)
-    current_period_start = models.DateTimeField()
+    # NULL while a checkout is pending (no period has started yet).
+    current_period_start = models.DateTimeField(null=True, blank=True)
     # `plan_end_at` in the token API; NULL for plans that never end (basic).
     current_period_end = models.DateTimeField(null=True, blank=True)
+
+    # --- seed 002's lifecycle (telephony, platform) ---
+    # startDate: when the first period started (the first payment, or staff activation).
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Periods end at anchor + k × cycle months (calendar months, day clamped), so a subscription
+    # started on 31 January ends its periods on 28/29 February, 31 March, 30 April, ...
+    billing_anchor_at = models.DateTimeField(null=True, blank=True)
+    auto_renew = models.BooleanField(default=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    # Add-on quantities by the plan's add-on code, e.g. {"extraTollFreeNumber": 2}.
+    addons = models.JSONField(default=dict, blank=True)
+    # The checkout's price in paise (basePaise, setupFeePaise, subtotalPaise, gstRate, gstPaise,
+    # totalPaise, addons [...]); rendered in rupees as metadata.pricing.
+    pricing = models.JSONField(default=dict, blank=True)
+    # Pre-tax price of one period of `billing_cycle`: what proration and renewals start from.
+    period_price_paise = models.BigIntegerField(default=0)
+    # A downgrade waiting for the period end (effectiveAt = current_period_end).
+    scheduled_plan = models.ForeignKey(RatePlan, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+")
+    scheduled_billing_cycle = models.CharField(max_length=20, blank=True, default="",
+                                               choices=BillingCycle.choices)
+    # When it became cancelled or expired.
+    ended_at = models.DateTimeField(null=True, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -70,6 +96,23 @@ class Subscription(models.Model):
                 condition=Q(current_period_end__isnull=True)
                 | Q(current_period_end__gte=models.F("current_period_start")),
                 name="subscription_period_end_after_start",
+            ),
+            # Only a checkout never paid has no period.
+            models.CheckConstraint(
+                condition=Q(current_period_start__isnull=False)
+                | Q(status__in=["pending", "cancelled", "expired"]),
+                name="subscription_started_unless_pending",
+            ),
+            models.CheckConstraint(condition=Q(ended_at__isnull=True) | Q(status__in=["cancelled", "expired"]),
+                                   name="subscription_ended_only_when_over"),
+            models.CheckConstraint(condition=Q(cancel_at_period_end=False) | Q(auto_renew=False),
+                                   name="subscription_cancel_at_end_not_renewing"),
+            models.CheckConstraint(condition=Q(period_price_paise__gte=0),
+                                   name="subscription_period_price_non_negative"),
+            models.CheckConstraint(
+                condition=Q(scheduled_plan__isnull=True, scheduled_billing_cycle="")
+                | Q(scheduled_plan__isnull=False, scheduled_billing_cycle__in=["monthly", "quarterly", "annual"]),
+                name="subscription_scheduled_change_complete",
             ),
         ]
         indexes = [
@@ -105,7 +148,9 @@ class UsageCounter(models.Model):
     metric = models.CharField(max_length=50, default=TOKENS)
     quota = models.BigIntegerField()
     used = models.BigIntegerField(default=0)
-    # First day of the billing month (BILLING_TIME_ZONE) the counter belongs to.
+    # The period the counter belongs to: tokens, the first day of the billing month
+    # (BILLING_TIME_ZONE); seed 002's metered minutes, the UTC date the subscription period
+    # started (an older date means a past period: zero used this period).
     period_start = models.DateField()
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -134,11 +179,25 @@ class SubscriptionEvent(models.Model):
         PLAN_CHANGED = "plan_changed", "Plan changed"
         USAGE_RESET = "usage_reset", "Usage reset"
         EXPIRED = "expired", "Plan ended, fell back"
+        # seed 002's lifecycle
+        CHECKOUT_OPENED = "checkout_opened", "Checkout opened (pending payment)"
+        SUPERSEDED = "superseded", "Superseded by a newer checkout"
+        CREATED = "created", "Created without online payment"
+        ACTIVATED = "activated", "Activated"
+        PAYMENT_NOT_APPLIED = "payment_not_applied", "Payment received, nothing delivered"
+        SUSPENDED = "suspended", "Suspended"
+        CANCEL_SCHEDULED = "cancel_scheduled", "Cancellation at period end"
+        CANCELLED = "cancelled", "Cancelled"
+        UPDATED = "updated", "Settings changed"
+        RENEWED = "renewed", "Renewed (offline)"
+        MERGED = "merged", "Closed by an account merge"
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     from_plan_code = models.CharField(max_length=50, blank=True, default="")
     to_plan_code = models.CharField(max_length=50, blank=True, default="")
+    from_status = models.CharField(max_length=20, blank=True, default="")
+    to_status = models.CharField(max_length=20, blank=True, default="")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+")
     reason = models.CharField(max_length=500, blank=True, default="")

@@ -1,15 +1,13 @@
 """API-key authentication for bots and tenant services (seed 003's `x-bot-secret`, seed 004)."""
 
-import functools
-import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db import connections, router
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from tenants.keys import key_hash, key_prefix
-from tenants.models import ApiKey, Tenant
+from tenants.cache import api_key_by_raw_key
+from tenants.keys import key_prefix
+from tenants.models import ApiKey
 
 # Writing last_used_at on every call would add a write to the hot path; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -52,62 +50,14 @@ def _raw_key_from_request(request) -> str | None:
     return None
 
 
-def _api_key_columns(model) -> list[str]:
-    return [field.column for field in model._meta.concrete_fields]
-
-
-_KEY_COLUMNS = _api_key_columns(ApiKey)
-_TENANT_COLUMNS = _api_key_columns(Tenant)
-# Every bot call starts here, so the statement is written once instead of compiled by the ORM
-# per request (that compilation cost more than the query itself).
-_LOOKUP_SQL = (
-    "SELECT " + ", ".join([f"k.{c}" for c in _KEY_COLUMNS] + [f"t.{c}" for c in _TENANT_COLUMNS])
-    + f" FROM {ApiKey._meta.db_table} k JOIN {Tenant._meta.db_table} t ON t.id = k.tenant_id"
-    + " WHERE k.prefix = %s"
-)
-
-
-@functools.cache
-def _converters(model, vendor: str, alias: str):
-    """Per field: the converters the ORM's compiler would apply (backend ones such as SQLite's
-    aware datetimes, then the field's own such as JSON). Computed once per model and database."""
-    connection = connections[alias]
-    per_field = []
-    for field in model._meta.concrete_fields:
-        column = field.get_col(model._meta.db_table)
-        per_field.append((column, connection.ops.get_db_converters(column)
-                          + column.get_db_converters(connection)))
-    return per_field
-
-
-def _instance(model, connection, values):
-    converted = []
-    for (column, converters), value in zip(_converters(model, connection.vendor, connection.alias),
-                                           values, strict=True):
-        for converter in converters:
-            value = converter(value, column, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], converted)
-
-
-def _api_key_by_prefix(prefix: str) -> ApiKey | None:
-    connection = connections[router.db_for_read(ApiKey)]
-    with connection.cursor() as cursor:
-        cursor.execute(_LOOKUP_SQL, [prefix])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    api_key = _instance(ApiKey, connection, row[:len(_KEY_COLUMNS)])
-    api_key.tenant = _instance(Tenant, connection, row[len(_KEY_COLUMNS):])
-    return api_key
-
-
 def api_key_lookup(raw_key: str) -> ApiKey:
+    """The key for `raw_key`, refused if unknown, revoked or its tenant is not active. Resolved
+    through a short-lived cache (tenants.cache), so the bot's hot path spends no query on it."""
     prefix = key_prefix(raw_key)
     if prefix is None:
         raise exceptions.AuthenticationFailed("Invalid API key.")
-    api_key = _api_key_by_prefix(prefix)
-    if api_key is None or not hmac.compare_digest(api_key.key_hash, key_hash(raw_key)):
+    api_key = api_key_by_raw_key(raw_key, prefix=prefix)
+    if api_key is None:
         raise exceptions.AuthenticationFailed("Invalid API key.")
     if api_key.is_revoked:
         raise exceptions.AuthenticationFailed("API key has been revoked.")
@@ -116,16 +66,29 @@ def api_key_lookup(raw_key: str) -> ApiKey:
     return api_key
 
 
+# key hash → when this process last wrote its last_used_at (the cached key's own value goes
+# stale). By hash, not id: ids can come back (SQLite reuses them), a key's hash never does.
+_last_used_written: dict[str, datetime] = {}
+
+
+def _touch_last_used(api_key: ApiKey) -> None:
+    """Record use at most once per LAST_USED_RESOLUTION per key and worker: a write per call
+    would put a second statement on the hot path."""
+    now = timezone.now()
+    seen = max(filter(None, (api_key.last_used_at, _last_used_written.get(api_key.key_hash))), default=None)
+    if seen is None or now - seen > LAST_USED_RESOLUTION:
+        _last_used_written[api_key.key_hash] = now
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         raw_key = _raw_key_from_request(request)
         if raw_key is None:
             return None
         api_key = api_key_lookup(raw_key)
-        now = timezone.now()
-        if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
-            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-            api_key.last_used_at = now
+        _touch_last_used(api_key)
         return ApiKeyPrincipal(api_key), api_key
 
     def authenticate_header(self, request):

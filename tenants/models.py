@@ -43,6 +43,7 @@ class ApiKey(models.Model):
         BOT = "bot", "Bot (read and deduct credits)"
         TOKENS = "tokens", "Tokens (consume quotas)"
         PAYMENTS = "payments", "Payments (create orders for users)"
+        USAGE = "usage", "Usage (record subscription usage of the tenant's users)"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)

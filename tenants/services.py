@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from config.errors import InvalidInput
+from tenants.cache import api_key_cache_invalidate, tenant_cache_invalidate
 from tenants.keys import key_generate, key_hash
 from tenants.models import ApiKey, Tenant
 
@@ -23,6 +24,7 @@ def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
         raise InvalidInput("Unknown tenant status.", fields={"status": ["Invalid."]})
     Tenant.objects.filter(pk=tenant.pk).update(status=status, updated_at=timezone.now())
     tenant.status = status
+    tenant_cache_invalidate(tenant_id=tenant.pk)
     return tenant
 
 
@@ -45,4 +47,5 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         ApiKey.objects.filter(pk=api_key.pk).update(revoked_at=api_key.revoked_at)
+    api_key_cache_invalidate(api_key=api_key)
     return api_key

@@ -9,13 +9,14 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from accounts.models import User
 from accounts.services import auth_tokens_issue
 from accounts.tests.factories import UserFactory
+from accounts.tokens import token_digest
 
 pytestmark = pytest.mark.django_db
 
 
 def test_refresh_tokens_are_not_shown_in_the_admin(admin_client):
     tokens = auth_tokens_issue(user=UserFactory())
-    outstanding = OutstandingToken.objects.get(token=tokens["refresh"])
+    outstanding = OutstandingToken.objects.get(token=token_digest(tokens["refresh"]))
     page = admin_client.get(reverse("admin:token_blacklist_outstandingtoken_change", args=[outstanding.pk]))
     assert page.status_code == 200
     assert tokens["refresh"] not in page.content.decode()

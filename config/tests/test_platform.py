@@ -50,6 +50,7 @@ def _import_settings(env_overrides):
     env = {k: v for k, v in os.environ.items()
            if k not in {"SECRET_KEY", "JWT_SECRET", "DEBUG"}}
     env.update(env_overrides)
+    env["KOSH_ENV_FILE"] = ""  # a developer's .env (from make run) must not mask what is tested
     return subprocess.run(
         [sys.executable, "-c", "import django; from django.conf import settings; "
                                "settings.INSTALLED_APPS; print(settings.JWT_SECRET[:4])"],
@@ -80,6 +81,7 @@ PRODUCTION_ENV = {
     "JWT_SECRET": "j" * 60, "DJANGO_SETTINGS_MODULE": "config.settings",
     "ALLOWED_HOSTS": "api.example.com", "RAZORPAY_KEY_ID": "rzp_live_x",
     "RAZORPAY_KEY_SECRET": "s" * 24, "RAZORPAY_WEBHOOK_SECRET": "w" * 24,
+    "SELLER_GSTIN": "29AAGCB7383J1Z4", "SELLER_ADDRESS": "1 MG Road, Bengaluru 560001",
 }
 
 
@@ -87,6 +89,7 @@ def _check_deploy(**overrides):
     env = {k: v for k, v in os.environ.items()
            if k not in {"SECURE_SSL_REDIRECT", "DEBUG", "PAYMENT_GATEWAY"}}
     env.update(PRODUCTION_ENV)
+    env["KOSH_ENV_FILE"] = ""
     env.update(overrides)
     env = {k: v for k, v in env.items() if v is not None}
     return subprocess.run(

@@ -3,7 +3,8 @@
 - `ledger`: one wallet's grant and deduction (and the validation every write shares);
 - `ledger_pg`: the PostgreSQL statements behind them;
 - `transfers`: two wallets in one transaction;
-- `phone_users`: seed 003's users by (tenant, phone) and the bot's deduction.
+- `phone_users`: seed 003's users by (tenant, phone) and the bot's deduction;
+- `merges`: an account merge's part in credits (phone sign-in, `accounts.hooks`).
 
 Import the public names from here: `from credits.services import wallet_deduct`.
 """
@@ -21,6 +22,7 @@ from credits.services.ledger import (
     wallet_grant,
 )
 from credits.services.ledger_pg import ledger_move_sql
+from credits.services.merges import wallet_merge
 from credits.services.phone_users import (
     USER_INACTIVE,
     signup_credits_for,
@@ -35,5 +37,6 @@ __all__ = [
     "InsufficientCredits", "ledger_move_sql", "signup_credits_for", "user_get_or_create_by_phone",
     "wallet_deduct", "wallet_deduct_for_phone", "wallet_deduct_up_to",
     "wallet_get_or_create_for_phone", "wallet_get_or_create_for_tenant",
-    "wallet_get_or_create_for_user", "wallet_get_platform", "wallet_grant", "wallet_transfer",
+    "wallet_get_or_create_for_user", "wallet_get_platform", "wallet_grant", "wallet_merge",
+    "wallet_transfer",
 ]

@@ -188,12 +188,19 @@ def test_ledger_keeps_the_effect_single_after_the_stored_answer_is_gone(bot_clie
 
 
 @pytest.mark.postgres_only  # counts the PostgreSQL path's queries
-def test_deduct_request_costs_two_queries(bot_client, tenant, django_assert_max_num_queries):
+def test_deduct_request_is_one_sql_statement_once_the_key_is_cached(bot_client, tenant):
+    """P2 (issue 16): the key comes from the cache; the deduction and its ledger row are one
+    statement."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     phone_user(tenant, PHONE, 5)
-    bot_client.get(f"/api/bot/credits/{PHONE}")  # records last_used_at (once a minute)
-    with django_assert_max_num_queries(2):  # the key (with its tenant); the deduction by phone
+    bot_client.get(f"/api/bot/credits/{PHONE}")  # caches the key, records last_used_at
+    with CaptureQueriesContext(connection) as captured:
         response = deduct(bot_client, {"phone_number": PHONE})
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.json()["data"]["remaining_credits"] == 4
+    assert len(captured.captured_queries) == 1
+    assert captured.captured_queries[0]["sql"].split()[:2] == ["WITH", "moved"]
 
 
 @pytest.mark.parametrize(("balance", "credits"), [(0, 1), (4, 10), (1, 2), (999, 1000)])

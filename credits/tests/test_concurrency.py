@@ -169,3 +169,25 @@ def test_concurrent_bot_deductions_with_one_key_deduct_once():
     assert len({r.pk for r in results}) == 1
     assert Wallet.objects.get(user=user).balance == 1
     assert audit_is_clean()
+
+
+def test_bot_deductions_during_an_account_merge_all_land_once():
+    """The bot deducts from a number while its account is merged into a web account: every
+    deduction lands exactly once, on the wallet that holds the credits at that moment."""
+    from accounts.merge import account_merge
+    from accounts.tests.factories import UserFactory
+    from credits.tests.factories import phone_user
+
+    tenant = TenantFactory()
+    web_user = UserFactory()
+    funded_wallet(10, user=web_user)
+    bot_user = phone_user(tenant, "+919876543210", 50)
+    jobs = [lambda: services.wallet_deduct_for_phone(phone="+919876543210", tenant=tenant, credits=1)
+            for _ in range(30)]
+    jobs.insert(15, lambda: account_merge(survivor=web_user, retired=bot_user))
+    results = run_concurrently(jobs, threads=8)
+    assert not [r for r in results if isinstance(r, Exception)]
+    survivor = Wallet.objects.get(user=web_user).balance
+    retired = Wallet.objects.get(user=bot_user).balance
+    assert retired == 0 and survivor == 10 + 50 - 30
+    assert audit_is_clean()

@@ -33,6 +33,8 @@ class GatewayOrder:
     currency: str
     status: str  # created | attempted | paid
     receipt: str = ""
+    # What the buyer's checkout needs besides the order id (Cashfree's payment_session_id).
+    checkout_session: str = ""
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -71,13 +73,21 @@ def looks_like_signature(value) -> bool:
 
 
 class Gateway:
-    """Interface. `name` is stored on orders; `key_id` is the public key handed to Checkout."""
+    """Interface. `name` is stored on orders; `checkout` is whose checkout the buyer completes
+    (the sandbox plays either); `key_id` is the public key handed to Razorpay Checkout.
+
+    `customer` ({id, phone, email, name}) is what a gateway's checkout needs to know about the
+    buyer (Cashfree requires an id and a phone; Razorpay ignores it). Payment statuses use
+    Razorpay's words (created | authorized | captured | refunded | failed), refund statuses
+    pending | processed | failed, whatever the gateway calls them.
+    """
 
     name: str = ""
+    checkout: str = "razorpay"
     key_id: str = ""
 
     def create_order(self, *, amount_paise: int, currency: str, receipt: str,
-                     notes: dict | None = None) -> GatewayOrder:
+                     notes: dict | None = None, customer: dict | None = None) -> GatewayOrder:
         raise NotImplementedError
 
     def verify_checkout_signature(self, *, order_id: str, payment_id: str, signature: str) -> bool:
@@ -96,11 +106,18 @@ class Gateway:
         raise NotImplementedError
 
     def refund(self, *, payment_id: str, amount_paise: int, notes: dict | None = None,
-               receipt: str | None = None, idempotency_key: str | None = None) -> GatewayRefund:
-        """Ask for a refund. With `idempotency_key`, asking again returns the same refund."""
+               receipt: str | None = None, order_id: str | None = None,
+               idempotency_key: str | None = None) -> GatewayRefund:
+        """`receipt` is our id for the refund (Cashfree uses it as the refund id, so a retry
+        cannot refund twice); `order_id` is the gateway order (Cashfree refunds per order). With
+        `idempotency_key` (Razorpay's X-Refund-Idempotency), asking again returns the same refund."""
         raise NotImplementedError
 
-    def fetch_payment_refunds(self, payment_id: str) -> list[GatewayRefund]:
+    def fetch_refund(self, *, refund_id: str, order_id: str | None = None) -> GatewayRefund:
+        raise NotImplementedError
+
+    def find_refund(self, *, receipt: str, payment_id: str, order_id: str) -> GatewayRefund | None:
+        """The refund we asked for under `receipt`, if the gateway has it (None: it never arrived)."""
         raise NotImplementedError
 
 

@@ -59,7 +59,7 @@ class RazorpayGateway(Gateway):
             raise GatewayUnavailable("payment gateway sent an unreadable answer")
         return answer
 
-    def create_order(self, *, amount_paise, currency, receipt, notes=None) -> GatewayOrder:
+    def create_order(self, *, amount_paise, currency, receipt, notes=None, customer=None) -> GatewayOrder:
         data = {"amount": amount_paise, "currency": currency, "receipt": receipt,
                 "payment_capture": 1, "notes": notes or {}}
         return order_from_entity(self._call("order create", self.client.order.create, data))
@@ -103,7 +103,7 @@ class RazorpayGateway(Gateway):
             raise GatewayUnavailable("payment gateway sent an unreadable answer")
         return [payment_from_entity(item) for item in items]
 
-    def refund(self, *, payment_id, amount_paise, notes=None, receipt=None,
+    def refund(self, *, payment_id, amount_paise, notes=None, receipt=None, order_id=None,
                idempotency_key=None) -> GatewayRefund:
         data = {"amount": amount_paise, "speed": "normal", "notes": notes or {}}
         if receipt:
@@ -113,6 +113,9 @@ class RazorpayGateway(Gateway):
         return refund_from_entity(self._call("refund", self.client.payment.refund, payment_id, data,
                                              headers=headers))
 
+    def fetch_refund(self, *, refund_id, order_id=None) -> GatewayRefund:
+        return refund_from_entity(self._call("refund fetch", self.client.refund.fetch, refund_id))
+
     def fetch_payment_refunds(self, payment_id) -> list[GatewayRefund]:
         answer = self._call("payment refunds", self.client.payment.fetch_multiple_refund, payment_id,
                             {"count": 100})
@@ -120,3 +123,6 @@ class RazorpayGateway(Gateway):
         if not isinstance(items, list):
             raise GatewayUnavailable("payment gateway sent an unreadable answer")
         return [refund_from_entity(item) for item in items]
+
+    def find_refund(self, *, receipt, payment_id, order_id=None) -> GatewayRefund | None:
+        return next((r for r in self.fetch_payment_refunds(payment_id) if r.receipt == receipt), None)

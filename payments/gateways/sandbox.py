@@ -1,7 +1,10 @@
 """An in-process stand-in for Razorpay: no network, HMAC signatures with a local secret.
 
 It lets `make run` complete a purchase on a laptop: `POST /api/payments/sandbox/pay` plays the
-customer at Razorpay Checkout and answers what Checkout hands the frontend. The sandbox keeps
+customer at Razorpay Checkout and answers what Checkout hands the frontend. Routed orders
+(`/api/v1/payments/create`) may go to Cashfree's checkout: then the sandbox plays Cashfree
+(`checkout="cashfree"`, with a payment_session_id), and verify asks it for the order's payments
+as it would ask Cashfree. The sandbox keeps
 its orders and payments in the Django cache (per process with the default local-memory cache;
 shared when REDIS_URL is set), which is enough for the verify flow, reconcile and refunds.
 """
@@ -10,6 +13,7 @@ import hashlib
 import secrets
 import string
 import time
+from dataclasses import replace
 
 from django.conf import settings
 from django.core.cache import cache
@@ -55,17 +59,23 @@ class SandboxGateway(Gateway):
     name = "sandbox"
     key_id = KEY_ID
 
+    def __init__(self, checkout: str = "razorpay"):
+        self.checkout = checkout
+
     def __repr__(self):
-        return "<SandboxGateway>"
+        return f"<SandboxGateway checkout={self.checkout!r}>"
 
     # --- the interface -------------------------------------------------------------------
-    def create_order(self, *, amount_paise, currency, receipt, notes=None) -> GatewayOrder:
+    def create_order(self, *, amount_paise, currency, receipt, notes=None, customer=None) -> GatewayOrder:
         entity = {"id": _new_id("order_"), "entity": "order", "amount": amount_paise,
                   "amount_paid": 0, "amount_due": amount_paise, "currency": currency,
                   "receipt": receipt, "status": "created", "attempts": 0, "notes": notes or {},
                   "created_at": int(time.time())}
         cache.set(_key("order", entity["id"]), entity, STATE_TTL)
-        return order_from_entity(entity)
+        order = order_from_entity(entity)
+        if self.checkout == "cashfree":
+            return replace(order, checkout_session=_new_id("session_sandbox_"))
+        return order
 
     def verify_checkout_signature(self, *, order_id, payment_id, signature) -> bool:
         if not looks_like_signature(signature):
@@ -94,7 +104,7 @@ class SandboxGateway(Gateway):
         ids = cache.get(_key("order-payments", order_id)) or []
         return [self.fetch_payment(pid) for pid in ids]
 
-    def refund(self, *, payment_id, amount_paise, notes=None, receipt=None,
+    def refund(self, *, payment_id, amount_paise, notes=None, receipt=None, order_id=None,
                idempotency_key=None) -> GatewayRefund:
         if idempotency_key:
             for earlier in self.fetch_payment_refunds(payment_id):
@@ -115,11 +125,21 @@ class SandboxGateway(Gateway):
         if raw["amount_refunded"] == payment.amount_paise:
             raw["status"] = "refunded"
         cache.set(_key("payment", payment_id), raw, STATE_TTL)
+        cache.set(_key("refund", entity["id"]), entity, STATE_TTL)
+        return refund_from_entity(entity)
+
+    def fetch_refund(self, *, refund_id, order_id=None) -> GatewayRefund:
+        entity = cache.get(_key("refund", refund_id))
+        if entity is None:
+            raise GatewayRejected("payment gateway rejected the request: The id provided does not exist")
         return refund_from_entity(entity)
 
     def fetch_payment_refunds(self, payment_id) -> list[GatewayRefund]:
         self.fetch_payment(payment_id)  # an unknown payment is refused, as Razorpay does
         return [refund_from_entity(entity) for entity in cache.get(_key("payment-refunds", payment_id)) or []]
+
+    def find_refund(self, *, receipt, payment_id, order_id=None) -> GatewayRefund | None:
+        return next((r for r in self.fetch_payment_refunds(payment_id) if r.receipt == receipt), None)
 
     # --- sandbox only: what Checkout and the gateway's servers would do ------------------------
     def checkout_signature(self, *, order_id: str, payment_id: str) -> str:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from config.errors import Conflict, InvalidInput, NotFound
 from payments.gateways import get_gateway
+from payments.invoices.services import invoice_issue
 from payments.models import PaymentOrder
 
 logger = logging.getLogger(__name__)
@@ -46,9 +47,16 @@ def _fulfil_credit_package(order: PaymentOrder, payment_id: str) -> dict:
             "credits_added": order.credits, "remaining_credits": transaction_row.balance_after}, ""
 
 
+def _fulfil_subscription(order: PaymentOrder, payment_id: str) -> tuple[dict, str]:
+    from payments.services.subscription_orders import subscription_order_deliver
+
+    return subscription_order_deliver(order=order, payment_id=payment_id)
+
+
 _FULFILLERS = {
     PaymentOrder.Kind.TOKEN_PLAN: _fulfil_token_plan,
     PaymentOrder.Kind.CREDIT_PACKAGE: _fulfil_credit_package,
+    PaymentOrder.Kind.SUBSCRIPTION: _fulfil_subscription,
 }
 
 
@@ -99,6 +107,7 @@ def order_fulfil(*, order_id: int, payment_id: str, source: str, amount_paise: i
     order.fulfilment_action = action
     order.save(update_fields=["status", "gateway_payment_id", "fulfilled_at", "fulfilled_via",
                               "fulfilment_result", "fulfilment_action", "updated_at"])
+    invoice_issue(order=order)  # the tax invoice, in the same transaction (DESIGN §4.7)
     logger.info("order %s fulfilled via %s (payment %s)", order.gateway_order_id, source, payment_id)
     return order, True
 

@@ -1,7 +1,7 @@
 """Creating orders, failing them, expiring them."""
 
 import logging
-import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import InvalidInput, NotFound
-from payments.gateways import GatewayUnavailable, get_gateway
 from payments.models import PaymentOrder
+from payments.services.checkout import Purchase, order_open
 from plans.models import RatePlan
 from plans.selectors import credit_package_get, token_plan_get
 
@@ -23,10 +23,6 @@ class InvalidPlan(InvalidInput):
 
     code = "invalid_plan"
     default_message = "invalid plan"
-
-
-def _receipt() -> str:
-    return f"kosh_{secrets.token_hex(10)}"  # Razorpay allows 40 characters
 
 
 def _purchasable_token_plan(*, user, plan_code: str) -> RatePlan:
@@ -45,42 +41,37 @@ def _purchasable_token_plan(*, user, plan_code: str) -> RatePlan:
     return plan
 
 
+def purchase_token_plan(*, user, plan_code: str) -> Purchase:
+    plan = _purchasable_token_plan(user=user, plan_code=plan_code)
+    return Purchase(kind=PaymentOrder.Kind.TOKEN_PLAN, amount_paise=plan.monthly_price_paise,
+                    currency=plan.currency, plan=plan,
+                    notes={"kind": PaymentOrder.Kind.TOKEN_PLAN, "plan": plan.code})
+
+
+def purchase_credit_package(*, package_id: int) -> Purchase:
+    package = credit_package_get(package_id=package_id)
+    return Purchase(kind=PaymentOrder.Kind.CREDIT_PACKAGE, amount_paise=package.price_paise,
+                    currency=package.currency, package=package, credits=package.credits,
+                    notes={"kind": PaymentOrder.Kind.CREDIT_PACKAGE, "package_id": str(package.pk)})
+
+
 def order_create(*, user, plan_code: str | None = None, package_id: int | None = None, tenant=None,
-                 phone_number: str = "") -> PaymentOrder:
+                 phone_number: str = "", gateways: Sequence[str] | None = None) -> PaymentOrder:
     """Price the purchase on the server, open a gateway order, then record it.
 
-    The gateway call happens first and outside any transaction we own: if it fails nothing is
-    written (a 502 with nothing half-done); if writing fails afterwards, the gateway is left with
-    an order nobody can pay for through us, which is harmless.
+    `gateways` lists the checkouts the caller can open (None: Razorpay's, as the seeds'
+    frontends load it); with two, the cheaper healthy one gets the order (checkout.order_open).
+    The gateway is called outside any transaction we own: if it fails nothing but the attempt is
+    written (a 502); if writing fails afterwards, the gateway is left with an order nobody can
+    pay for through us, which is harmless.
     """
     if (plan_code is None) == (package_id is None):
         raise InvalidInput("Buy either a plan or a package.", code="invalid_body")
     if plan_code is not None:
-        plan, package = _purchasable_token_plan(user=user, plan_code=plan_code), None
-        kind, amount, currency, credits = PaymentOrder.Kind.TOKEN_PLAN, plan.monthly_price_paise, plan.currency, None
-        notes = {"kind": kind, "plan": plan.code}
+        purchase = purchase_token_plan(user=user, plan_code=plan_code)
     else:
-        plan, package = None, credit_package_get(package_id=package_id)
-        kind, amount, currency, credits = (PaymentOrder.Kind.CREDIT_PACKAGE, package.price_paise,
-                                           package.currency, package.credits)
-        notes = {"kind": kind, "package_id": str(package.pk)}
-    receipt = _receipt()
-    gateway = get_gateway()
-    remote = gateway.create_order(amount_paise=amount, currency=currency, receipt=receipt,
-                                  notes={**notes, "receipt": receipt, "user_id": str(user.pk)})
-    if remote.amount_paise != amount or remote.currency != currency:
-        logger.error("gateway order %s came back with %s %s, expected %s %s",
-                     remote.id, remote.amount_paise, remote.currency, amount, currency)
-        raise GatewayUnavailable("payment gateway answered with a different amount")
-    with transaction.atomic():
-        order = PaymentOrder.objects.create(
-            user=user, tenant=tenant, phone_number=phone_number or "", kind=kind, plan=plan,
-            package=package, credits=credits, amount_paise=amount, currency=currency,
-            gateway=gateway.name, gateway_order_id=remote.id, receipt=receipt,
-        )
-    logger.info("payment order %s created (%s, %s paise, %s)", order.gateway_order_id, kind, amount,
-                gateway.name)
-    return order
+        purchase = purchase_credit_package(package_id=package_id)
+    return order_open(user=user, purchase=purchase, gateways=gateways, tenant=tenant, phone_number=phone_number)
 
 
 @transaction.atomic

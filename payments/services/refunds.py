@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from config.errors import BadGateway, Conflict, InvalidInput, NotFound
 from payments.gateways import GatewayRefund, GatewayRejected, get_gateway
+from payments.invoices.services import credit_note_issue
 from payments.models import PaymentOrder, Refund
 
 logger = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ def _refund_apply(*, order: PaymentOrder, refund: Refund, remote: GatewayRefund)
     if reverser is not None:
         reverser(order, refund, refund.actor)
     refund.save()
+    credit_note_issue(refund=refund)  # the GST credit note, in the same transaction (DESIGN §4.7)
     logger.info("order %s refunded %s paise (%s, %s)", order.gateway_order_id, remote.amount_paise,
                 remote.id, refund.source)
     return refund
@@ -227,10 +229,8 @@ def _refund_cancel(*, refund_id: int, why: str) -> bool:
 def _find_at_gateway(refund: Refund) -> GatewayRefund | None:
     """The gateway's refund carrying our receipt, if it has one. No transaction may be open."""
     order = refund.order
-    for remote in get_gateway(order.gateway).fetch_payment_refunds(order.gateway_payment_id):
-        if remote.receipt == refund.receipt:
-            return remote
-    return None
+    return get_gateway(order.gateway).find_refund(receipt=refund.receipt, payment_id=order.gateway_payment_id,
+                                                  order_id=order.gateway_order_id)
 
 
 def _refund_send(refund: Refund) -> Refund:
@@ -241,7 +241,7 @@ def _refund_send(refund: Refund) -> Refund:
             payment_id=order.gateway_payment_id, amount_paise=refund.amount_paise,
             notes={"order_id": order.gateway_order_id, "reason": refund.reason[:200],
                    "kosh_refund": refund.receipt},
-            receipt=refund.receipt, idempotency_key=refund.receipt,
+            receipt=refund.receipt, order_id=order.gateway_order_id, idempotency_key=refund.receipt,
         )
     except GatewayRejected as exc:
         _refund_cancel(refund_id=refund.pk, why=exc.message[:200])

@@ -16,7 +16,6 @@ What the gateway hears back:
 """
 
 import hashlib
-import json
 import logging
 import re
 
@@ -25,12 +24,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.errors import Conflict, InvalidInput, ServiceError
-from payments.gateways import GatewayRefund, get_gateway
+from config.parsers import json_loads_bounded
+from payments.gateways import CASHFREE, GatewayRefund, get_gateway
 from payments.models import WebhookEvent
 from payments.selectors import order_find_by_gateway_id
 from payments.services.fulfilment import InvalidSignature, order_fulfil
 from payments.services.orders import order_mark_failed
 from payments.services.refunds import refund_sync_from_gateway
+from payments.services.webhooks_cashfree import cashfree_event_dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +81,8 @@ def webhook_event_receive(*, body: bytes, signature: str | None, event_id: str |
         raise InvalidSignature("invalid webhook signature")
     try:
         text = body.decode("utf-8")
-        payload = json.loads(text)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        payload = json_loads_bounded(text)  # nesting that would exhaust the stack is a ValueError
+    except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("webhook body is not UTF-8 JSON", code="invalid_body") from exc
     if not isinstance(payload, dict):
         raise InvalidInput("webhook body is not a JSON object", code="invalid_body")
@@ -276,10 +277,15 @@ _HANDLERS = {
 
 
 def _dispatch(event: WebhookEvent) -> str:
+    if event.gateway == CASHFREE:
+        result = cashfree_event_dispatch(event)
+        if result.startswith("rejected"):
+            raise _Refused(result)
+        return result
     try:
         try:
-            payload = json.loads(event.body)
-        except (ValueError, RecursionError) as exc:
+            payload = json_loads_bounded(event.body)
+        except ValueError as exc:
             raise _Malformed("body is not JSON") from exc
         if not isinstance(payload, dict):
             raise _Malformed("body is not a JSON object")

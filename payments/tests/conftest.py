@@ -4,6 +4,7 @@ import time
 import pytest
 
 from payments.gateways.base import hmac_sha256_hex
+from payments.tests.fake_cashfree import FakeCashfree
 from payments.tests.fake_razorpay import FakeRazorpay
 
 WEBHOOK_SECRET = "whsec_test_only_0123456789"
@@ -40,10 +41,26 @@ def fake_razorpay(settings, catalog):
 
 
 @pytest.fixture
+def fake_cashfree(settings, catalog):
+    """A running fake Cashfree; the app is configured to use the real adapter against it."""
+    server = FakeCashfree().start()
+    settings.CASHFREE_CLIENT_ID = server.client_id
+    settings.CASHFREE_CLIENT_SECRET = server.client_secret
+    settings.CASHFREE_CLIENT_SECRET_PREVIOUS = ""
+    settings.CASHFREE_BASE_URL = server.url
+    settings.CASHFREE_ENVIRONMENT = "sandbox"
+    settings.CASHFREE_TIMEOUT = 2.0
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def sandbox(settings, catalog):
     settings.PAYMENT_GATEWAY = ""
     settings.RAZORPAY_KEY_ID = ""
     settings.RAZORPAY_KEY_SECRET = ""
+    settings.CASHFREE_CLIENT_ID = ""
+    settings.CASHFREE_CLIENT_SECRET = ""
     from payments.gateways import get_gateway
 
     gateway = get_gateway()
@@ -82,7 +99,7 @@ def post_webhook(client, body: bytes, *, event_id: str | None = "evt_1", signatu
 # --- no network call inside a database transaction ---------------------------------------------
 
 GATEWAY_NETWORK_METHODS = ("create_order", "fetch_payment", "fetch_order", "fetch_order_payments",
-                           "refund", "fetch_payment_refunds")
+                           "refund", "fetch_refund", "find_refund", "fetch_payment_refunds")
 
 
 def open_transactions(using=None) -> list:
@@ -107,13 +124,16 @@ def gateway_calls_outside_transactions(monkeypatch):
     """Every payments test: a gateway's network call made while one of our transactions is open
     fails the test (at the call, and at teardown in case a view turned the AssertionError into a
     500). Yields the calls made."""
+    from payments.gateways.cashfree_gateway import CashfreeGateway
     from payments.gateways.razorpay_gateway import RazorpayGateway
     from payments.gateways.sandbox import SandboxGateway
 
     calls = GatewayCalls()
-    for gateway_class in (RazorpayGateway, SandboxGateway):
+    for gateway_class in (CashfreeGateway, RazorpayGateway, SandboxGateway):
         for name in GATEWAY_NETWORK_METHODS:
-            original = getattr(gateway_class, name)
+            original = gateway_class.__dict__.get(name)
+            if original is None:  # not this gateway's (or inherited): nothing to guard
+                continue
 
             def guarded(self, *args, _original=original, _name=name, **kwargs):
                 if open_transactions():

@@ -2,8 +2,8 @@
 
 It answers the endpoints the adapter uses with Razorpay's JSON shapes and JSON errors:
 POST /v1/orders, GET /v1/orders/{id}, GET /v1/orders/{id}/payments, GET /v1/payments/{id},
-POST /v1/payments/{id}/refund (honouring `X-Refund-Idempotency`), GET /v1/payments/{id}/refunds.
-Requests need HTTP basic auth with the configured key pair.
+POST /v1/payments/{id}/refund (honouring `X-Refund-Idempotency`), GET /v1/payments/{id}/refunds,
+GET /v1/refunds/{id}. Requests need HTTP basic auth with the configured key pair.
 `mode` makes it misbehave: "error500" (JSON 500), "html502" (non-JSON 502), "sleep" (answers
 after `delay` seconds). `stop()` closes the socket, so later calls are refused.
 """
@@ -158,6 +158,12 @@ class FakeRazorpay:
                     items = [p for p in self.payments.values() if p["order_id"] == order["id"]]
                     return 200, {"entity": "collection", "count": len(items), "items": items}
                 return 200, order
+            match = re.fullmatch(r"/v1/refunds/([^/]+)", path)
+            if method == "GET" and match:
+                refund = self.refunds.get(match.group(1))
+                if refund is None:
+                    return 400, _error("BAD_REQUEST_ERROR", "The id provided does not exist")
+                return 200, refund
             match = re.fullmatch(r"/v1/payments/([^/]+)(/refunds?)?", path)
             if match:
                 payment = self.payments.get(match.group(1))

@@ -211,3 +211,11 @@ def test_a_value_the_database_refuses_closes_the_event_at_once(api_client, fake_
     response = post_webhook(api_client, captured_body(fake_razorpay, order_id, checkout), event_id="evt_nul")
     event = _unprocessable(response, event_id="evt_nul", contains="handler failed")
     assert event.attempts == 1 and "NUL" in event.error
+
+
+def test_signed_deeply_nested_webhook_body_is_a_400(api_client, fake_razorpay):
+    body = ('{"event": "payment.captured", "payload": ' + "[" * 1000 + "]" * 1000 + "}").encode()
+    response = post_webhook(api_client, body)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_body"
+    assert not WebhookEvent.objects.exists()

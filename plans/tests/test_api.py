@@ -54,14 +54,24 @@ def test_public_plans_seed_002_shape(api_client):
     assert body["data"][1]["annualPrice"] == 9590 and body["data"][2]["monthlyPrice"] == 4999
 
 
-def test_public_plans_default_lists_every_product_and_hides_inactive_and_private(api_client):
+def test_public_plans_default_to_seed_002_catalog(api_client, settings):
+    """Without ?product= seed 002's page sees exactly its three plans (DEFAULT_PLAN_PRODUCT)."""
     RatePlanFactory(code="HIDDEN", is_public=False)
     RatePlanFactory(code="RETIRED", is_active=False)
     data = api_client.get(PUBLIC).json()["data"]
-    codes = {(p["product"], p["plan_code"]) for p in data}
-    assert ("tokens", "basic") in codes and ("platform", "ENTERPRISE") in codes
-    assert ("telephony", "STARTER") in codes
-    assert not {c for _, c in codes} & {"HIDDEN", "RETIRED"}
+    assert [(p["product"], p["plan_code"]) for p in data] == [
+        ("telephony", "STARTER"), ("telephony", "PROFESSIONAL"), ("telephony", "CALL_CENTER")]
+    assert data[0]["monthlyPrice"] == 349
+    settings.DEFAULT_PLAN_PRODUCT = "platform"
+    assert [p["plan_code"] for p in api_client.get(PUBLIC).json()["data"]] == [
+        "FREE", "STARTER", "PROFESSIONAL", "ENTERPRISE"]
+
+
+def test_public_plans_of_another_product_hide_inactive_and_private(api_client):
+    RatePlanFactory(product="tokens", code="HIDDEN", is_public=False)
+    RatePlanFactory(product="tokens", code="RETIRED", is_active=False)
+    data = api_client.get(PUBLIC, {"product": "tokens"}).json()["data"]
+    assert [p["plan_code"] for p in data] == ["basic", "standard", "premium"]
     token = next(p for p in data if p["plan_code"] == "standard")
     assert token["monthlyPrice"] == 29 and token["tokenAllowance"] == 10_000 and token["durationDays"] == 30
     assert token["annualPrice"] is None and token["metadata"] == {"addOns": {}}
@@ -300,17 +310,19 @@ def test_staff_get_unknown_id(staff_client, path):
     _error(staff_client.get(path), 404, "plan_not_found")
 
 
-def test_staff_get_by_code_prefers_telephony_then_honours_product(staff_client):
+def test_staff_get_by_code_defaults_to_telephony_and_honours_product(staff_client):
     data = staff_client.get(f"{PLANS}/code/STARTER").json()["data"]
     assert (data["product"], data["planName"]) == ("telephony", "Starter Plan")
     data = staff_client.get(f"{PLANS}/code/STARTER", {"product": "platform"}).json()["data"]
     assert (data["product"], data["planName"]) == ("platform", "Starter")
-    assert staff_client.get(f"{PLANS}/code/premium").json()["data"]["product"] == "tokens"
+    assert staff_client.get(f"{PLANS}/code/premium", {"product": "tokens"}).json()["data"]["product"] == "tokens"
+    _error(staff_client.get(f"{PLANS}/code/premium"), 404, "plan_not_found")  # not a telephony code
 
 
-def test_staff_get_by_code_prefers_an_active_plan(staff_client):
+def test_staff_get_by_code_finds_an_inactive_plan_of_the_product(staff_client):
     starter().__class__.objects.filter(product="telephony", code="STARTER").update(is_active=False)
-    assert staff_client.get(f"{PLANS}/code/STARTER").json()["data"]["product"] == "platform"
+    data = staff_client.get(f"{PLANS}/code/STARTER").json()["data"]
+    assert (data["product"], data["isActive"]) == ("telephony", False)
 
 
 def test_staff_get_by_code_errors(staff_client):

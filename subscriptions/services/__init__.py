@@ -15,11 +15,12 @@ Time comes from `subscriptions.clock` so tests can move it. No trust checks happ
 
 By concern: `tokens` (usage, set-plan, paid purchases and their reversal, consumption), `state`
 (the locked subscription and counter with both lazy rules applied), `quotas` (the cron batches),
-`events` (the subscription's event log). Import the public names from here.
+`events` (the subscription's event log), `merges` (an account merge's part, phone sign-in). Import the public names from here.
 """
 
 from __future__ import annotations
 
+from subscriptions.services.merges import SubscriptionConflict, subscriptions_merge
 from subscriptions.services.quotas import Progress, token_plans_expire, token_quotas_reset
 from subscriptions.services.tokens import (
     CONSUME_MAX,
@@ -38,6 +39,7 @@ from subscriptions.services.tokens import (
 )
 
 __all__ = [
+    "SubscriptionConflict", "subscriptions_merge",
     "CONSUME_MAX", "DOWNGRADE", "SAME_TIER", "TOP_UP", "UPGRADE", "Progress", "QuotaExceeded",
     "TokenPlanChange", "token_consume", "token_plan_change", "token_plan_purchase",
     "token_purchase_reverse", "token_plans_expire",

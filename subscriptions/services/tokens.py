@@ -13,10 +13,9 @@ from plans.models import RatePlan
 from plans.selectors import token_basic_plan, token_plan_get
 from subscriptions import clock, sql
 from subscriptions.models import Subscription, SubscriptionEvent
-from subscriptions.selectors import TOKENS, token_counter_peek
+from subscriptions.selectors import TOKENS, token_usage_peek
 from subscriptions.services.events import _event
 from subscriptions.services.state import (
-    _has_ended,
     _iso,
     _lock_state,
     _usage,
@@ -67,10 +66,11 @@ class TokenPlanChange:
 def token_usage_get(*, user) -> dict:
     """Seed 000's usage fields; the first call provisions basic. One query when nothing is due."""
     now = clock.now()
-    counter = token_counter_peek(user_id=user.pk)
-    if (counter is not None and counter.period_start >= clock.billing_month_start(now)
-            and not _has_ended(counter.subscription, now)):
-        return _usage_of(counter.subscription, counter)
+    peek = token_usage_peek(user_id=user.pk)
+    if (peek is not None and peek.period_start >= clock.billing_month_start(now)
+            and (peek.plan_end_at is None or peek.plan_end_at > now)):
+        return _usage(plan_code=peek.plan_code, quota=peek.quota, used=peek.used,
+                      plan_end_at=peek.plan_end_at)
     with transaction.atomic():
         subscription, counter = _lock_state(user_id=user.pk, now=now)
     return _usage_of(subscription, counter)

@@ -172,30 +172,32 @@ def test_bad_idempotency_key_is_400(auth_client):
 # --- the query budget ----------------------------------------------------------------------
 
 @pytest.mark.postgres_only  # counts the PostgreSQL path's queries
-def test_consume_request_costs_at_most_three_queries(auth_client, django_assert_max_num_queries):
+def test_consume_request_costs_at_most_two_queries(auth_client, django_assert_max_num_queries):
     token_state(user=auth_client.user, period_start=date(2024, 12, 1), used=300)  # stale, too
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):  # the JWT user (not cached yet) + the update
         response = consume(auth_client, {"tokens": 10})
     assert response.json()["token_used"] == 10
     with CaptureQueriesContext(connection) as captured:
         consume(auth_client, {"tokens": 10})
     statements = [q["sql"].lstrip().split()[0].upper() for q in captured.captured_queries]
-    assert statements == ["SELECT", "UPDATE"]  # JWT user + the conditional update
+    assert statements == ["UPDATE"]  # the JWT user comes from the cache
 
 
 @pytest.mark.postgres_only  # counts the PostgreSQL path's queries
-def test_api_key_consume_costs_at_most_three_queries(api_key, django_assert_max_num_queries):
+def test_api_key_consume_costs_at_most_two_queries(api_key, django_assert_max_num_queries):
     key, raw = api_key
     member = UserFactory(tenant=key.tenant)
     token_state(user=member)
     client = key_client(raw)
-    consume(client, {"tokens": 1, "user_id": member.pk})  # stamps last_used_at
-    with django_assert_max_num_queries(3):
+    consume(client, {"tokens": 1, "user_id": member.pk})  # stamps last_used_at, caches the key
+    with django_assert_max_num_queries(2):
         response = consume(client, {"tokens": 1, "user_id": member.pk})
     assert response.json()["token_used"] == 2
 
 
-def test_usage_request_costs_two_queries(auth_client, django_assert_num_queries):
+def test_usage_request_costs_one_query_once_the_user_is_cached(auth_client, django_assert_num_queries):
     token_state(user=auth_client.user)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(2):  # the JWT user, then the counter
+        assert auth_client.get("/api/tokens/usage").status_code == 200
+    with django_assert_num_queries(1):
         assert auth_client.get("/api/tokens/usage").status_code == 200

@@ -14,7 +14,12 @@ from django.db import transaction
 class Command(BaseCommand):
     help = "Create demo data (superuser, demo tenant, bot API key, ...). Safe to run repeatedly."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000",
+                            help="Where the server will listen, for the hints printed (make run passes it)")
+
+    def handle(self, *args, base_url, **options):
+        self.base_url = base_url.rstrip("/")  # read by the apps' demo.seed(command)
         with transaction.atomic():
             self._superuser()
         for config in apps.get_app_configs():

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0002_order_fulfilment_action'),
+        ('payments', '0006_cashfree_routing'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

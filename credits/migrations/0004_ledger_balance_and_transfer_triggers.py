@@ -101,7 +101,7 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("credits", "0002_ledger_append_only"),
+        ("credits", "0003_ledger_chain_index"),
     ]
 
     operations = [

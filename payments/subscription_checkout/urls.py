@@ -1,0 +1,10 @@
+from django.urls import path
+
+from payments.subscription_checkout import views
+
+urlpatterns = [
+    path("api/subscriptions/create-with-payment", views.CreateWithPaymentView.as_view(),
+         name="subscriptions-create-with-payment"),
+    path("api/subscriptions/verify-payment", views.VerifyPaymentView.as_view(),
+         name="subscriptions-verify-payment"),
+]

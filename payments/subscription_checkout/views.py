@@ -1,0 +1,110 @@
+"""POST /api/subscriptions/create-with-payment and /verify-payment (seed 002, success envelope)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from accounts.authentication import JWTAuthentication
+from config import envelopes
+from config.api import SuccessAPIView, envelope_serializer
+from config.envelopes import error_body, success_response
+from config.errors import InvalidInput
+from config.idempotency import idempotent
+from config.money import rupees
+from config.permissions import IsUser
+from config.schema import error_responses
+from payments.gateways import get_gateway
+from payments.services import subscription_orders as checkout
+from payments.subscription_checkout import serializers as s
+from payments.views import IDEMPOTENCY_HEADER, PaymentsThrottle
+from subscriptions.lifecycle.selectors import subscription_get
+from subscriptions.lifecycle.serializers import SubscriptionOut
+
+TAGS = ["subscriptions"]
+SUCCESS = envelopes.SUCCESS
+VERIFIED_MESSAGE = "Payment verified and subscription activated"
+
+
+def _valid(serializer_class, request):
+    if not isinstance(request.data, dict):
+        raise InvalidInput("A JSON object is required.", code="invalid_body")
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    return body.validated_data
+
+
+class _CheckoutView(SuccessAPIView):
+    authentication_classes = [JWTAuthentication]
+    permission_classes = [IsUser]
+    throttle_classes = [PaymentsThrottle]
+    throttle_scope = "payments"
+
+
+class CreateWithPaymentView(_CheckoutView):
+    @extend_schema(
+        tags=TAGS, operation_id="subscriptions_create_with_payment", request=s.CreateWithPaymentIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Checkout: a pending subscription and a Razorpay order for the server-computed amount",
+        description="Prices the plan (calculate-price's rules), stores customerData as the billing "
+                    "profile (GSTIN and phone checked), supersedes a pending checkout of the same "
+                    "product, and answers what Razorpay Checkout needs (`amount` in paise). An active, "
+                    "past-due or suspended subscription of the product → 409 (change its plan instead).",
+        responses={201: envelope_serializer("CreateWithPaymentEnvelope", s.CreateWithPaymentOut, envelope=SUCCESS),
+                   **error_responses(SUCCESS, 400, 401, 404, 409, 429, 502)},
+    )
+    def post(self, request):
+        # The gateway's create-order is a network call: no transaction may be open around it.
+        return idempotent(request, lambda: self._create(request), calls_out=True)
+
+    def _create(self, request):
+        data = _valid(s.CreateWithPaymentIn, request)
+        result = checkout.subscription_checkout_create(
+            user=request.user, plan_id=data["planId"], billing_cycle=data["billingCycle"],
+            addons=data["addons"], customer_data=data.get("customerData"))
+        order, quote, user = result.order, result.plan_quote.as_response(), request.user
+        profile = result.profile
+        name = " ".join(part for part in (profile["first_name"], profile["last_name"]) if part) or user.name
+        return success_response({
+            "orderId": order.gateway_order_id,
+            "subscriptionId": result.subscription.pk,
+            "amount": order.amount_paise,
+            "currency": order.currency,
+            "key": get_gateway(order.gateway).key_id,
+            "pricing": {key: quote[key] for key in ("plan", "billingCycle", "pricing", "addons", "currency")},
+            "customer": {"id": user.pk, "name": name, "email": user.email,
+                         "contact": profile["phone"] or user.phone or ""},
+        }, status=201)
+
+
+class VerifyPaymentView(_CheckoutView):
+    @extend_schema(
+        tags=TAGS, operation_id="subscriptions_verify_payment", request=s.VerifyPaymentIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Checkout callback: verify the Razorpay signature and activate the subscription",
+        description="The order must be the caller's and belong to `subscriptionId`. Verify, the "
+                    "payment webhook, reconcile_payments and the admin all fulfil an order exactly "
+                    "once; a replay answers 200 with the same body. `payment.amount` is in rupees. "
+                    "409 when the payment arrived for a checkout a paid subscription has replaced "
+                    "(the payment is recorded, to be refunded).",
+        responses={200: envelope_serializer("VerifyPaymentEnvelope", s.VerifyPaymentOut, envelope=SUCCESS),
+                   **error_responses(SUCCESS, 400, 401, 404, 409, 429, 502)},
+    )
+    def post(self, request):
+        return idempotent(request, lambda: self._verify(request))
+
+    def _verify(self, request):
+        data = _valid(s.VerifyPaymentIn, request)
+        order = checkout.subscription_payment_verify(
+            user=request.user, gateway_order_id=data["razorpay_order_id"],
+            payment_id=data["razorpay_payment_id"], signature=data["razorpay_signature"],
+            subscription_id=data["subscriptionId"])
+        if not checkout.delivered(order):
+            # Returned, not raised: the payment recorded above must commit.
+            error = checkout.SubscriptionNotActivated()
+            return Response(error_body(SUCCESS, status=error.status_code, code=error.code, message=error.message),
+                            status=error.status_code)
+        subscription = subscription_get(subscription_id=order.subscription_id)
+        return success_response({
+            "subscription": SubscriptionOut(subscription).data,
+            "payment": {"id": order.pk, "amount": rupees(order.amount_paise), "currency": order.currency,
+                        "status": "completed", "transactionId": order.gateway_payment_id},
+        }, message=VERIFIED_MESSAGE)
