@@ -27,7 +27,6 @@ the plan (a goodwill discount).
 
 import hashlib
 import logging
-import secrets
 from collections import Counter
 from datetime import timedelta
 
@@ -143,12 +142,13 @@ def _lock_order(order_id: int) -> PaymentOrder:
     return order
 
 
-def _receipt_for(request_key: str | None) -> str:
-    """Our id for a refund, ≤ 40 characters (Razorpay's receipt) and a valid Razorpay idempotency
-    key. The same request (same Idempotency-Key) gets the same receipt, so a retry resumes it."""
+def _receipt_for(request_key: str | None) -> str | None:
+    """Our id for a refund asked for with an Idempotency-Key: the same request gets the same
+    receipt, so a retry resumes it. ≤ 40 characters (Razorpay's receipt, Cashfree's refund id) and
+    a valid Razorpay idempotency key. Without a key, `_refund_request` numbers it per order."""
     if request_key:
         return "rf_" + hashlib.sha256(request_key.encode()).hexdigest()[:32]
-    return "rf_" + secrets.token_hex(16)
+    return None
 
 
 def _awaiting_gateway_paise(order: PaymentOrder, *, exclude: int | None = None) -> int:
@@ -174,13 +174,13 @@ def _check_amount(order: PaymentOrder, amount_paise, *, exclude: int | None = No
 
 
 @transaction.atomic
-def _refund_request(*, order_id: int, amount_paise, reason: str, actor, receipt: str
+def _refund_request(*, order_id: int, amount_paise, reason: str, actor, receipt: str | None
                     ) -> tuple[Refund, bool]:
     """Step 1: the intent, committed before the gateway hears of it; (refund, resumed). The order
     row is locked, so two refunds of one order cannot both pass the "refundable" check. `resumed`:
     an earlier attempt of the same request left it requested, and the gateway may have it."""
     order = _lock_order(order_id)
-    refund = Refund.objects.select_for_update().filter(receipt=receipt).first()
+    refund = Refund.objects.select_for_update().filter(receipt=receipt).first() if receipt else None
     if refund is not None:
         if refund.order_id != order.pk or (amount_paise is not None and amount_paise != refund.amount_paise):
             raise Conflict("this request was already used for another refund", code="idempotency_key_reused")
@@ -193,6 +193,7 @@ def _refund_request(*, order_id: int, amount_paise, reason: str, actor, receipt:
         refund.save(update_fields=["amount_paise", "status", "created_at", "updated_at"])
         return refund, False
     amount = _check_amount(order, amount_paise)
+    receipt = receipt or f"{order.receipt}-r{order.refunds.count() + 1}"  # ≤ 31 characters
     refund = Refund.objects.create(
         order=order, receipt=receipt, amount_paise=amount, status=Refund.Status.REQUESTED,
         source=Refund.Source.STAFF, reason=reason[:MAX_REASON], actor=actor,

@@ -92,10 +92,20 @@ def test_refund_made_in_the_cashfree_dashboard_is_recorded(api_client, user, fak
 
 
 def test_cashfree_refund_that_fails_at_the_gateway_changes_nothing(staff_client, user, fake_cashfree, package):
+    """A 5xx may still have refunded: the refund stays requested (nothing taken back) until the
+    gateway is asked again; Cashfree does not list it, so reconcile cancels it after the window."""
     order = paid_cashfree_order(fake_cashfree, user, package)
     fake_cashfree.mode = "error500"
     response = staff_client.post(f"/api/v1/payments/{order.pk}/refund", {"reason": "x"}, format="json")
-    assert response.status_code == 502 and not Refund.objects.exists() and balance_of(user) == 100
+    assert response.status_code == 502 and balance_of(user) == 100
+    assert Refund.objects.get().status == "requested"
+    fake_cashfree.mode = "ok"
+    Refund.objects.update(created_at=timezone.now() - timedelta(minutes=10))
+    out = StringIO()
+    call_command("reconcile_payments", "--grace-minutes", "0", stdout=out, stderr=StringIO())
+    assert "refund cancelled: 1" in out.getvalue()
+    order.refresh_from_db()
+    assert order.status == "paid" and Refund.objects.get().status == "cancelled" and balance_of(user) == 100
 
 
 def test_adapters_fetch_refunds(fake_razorpay, fake_cashfree, user, package):
