@@ -10,7 +10,9 @@ What it does:
 2. takes every fenced block that follows a `<!-- readme-check -->` line, joins them into one
    bash script (variables carry over from block to block, as in a terminal), with
    `localhost:8000` pointed at the live port; a line `NAME=…` is a value the reader copies from
-   `make run`'s output (KEY, ADMIN_PASSWORD), which this script fills in;
+   `make run`'s output: KEY and ADMIN_PASSWORD, printed at start, are filled in before the run,
+   CODE (the console sender's latest one-time code) is read from the server's log when the
+   line is reached;
    `<!-- readme-check: cron -->` blocks are crontab lines: each runs once, without its schedule,
    in this repository instead of /srv/kosh;
 3. runs it with `set -eo pipefail`: a failing command fails the check; every `# → …` line under
@@ -44,6 +46,11 @@ CLEARED_ENV = ("SECRET_KEY", "JWT_SECRET", "DEBUG", "DATABASE_URL", "KOSH_ENV_FI
                "RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET", "DEMO_ADMIN_PASSWORD",
                "DEMO_ADMIN_EMAIL", "DEMO_USER_PASSWORD", "DEMO_USER_EMAIL", "PORT", "HOST", "ENV_FILE",
                "TOKENS_SELF_SERVICE_UPGRADE", "REDIS_URL", "CORS_ALLOWED_ORIGINS")
+# Placeholders the server prints while the walkthrough runs: a shell command reading the value
+# from make run's log ({log}) at that moment, failing when it is not there.
+RUNTIME_VALUES = {
+    "CODE": "grep -o 'One-time code for [^ ]* (tenant [^)]*): [0-9]\\{6\\}' {log} | tail -n 1 | grep -o '[0-9]*$'",
+}
 ERROR_ENVELOPE = re.compile(r'"success":\s*false|"status":\s*"ERROR"|^\{"error":')
 
 
@@ -163,13 +170,19 @@ def values_from_make_run(log: str) -> dict:
     return values
 
 
-def build_script(commands: list[Command], port: int, provided: dict, env_lines: list[str]) -> str:
+def build_script(commands: list[Command], port: int, provided: dict, env_lines: list[str], log: Path) -> str:
     lines = ["set -eo pipefail", f"cd {shlex.quote(str(ROOT))}", *env_lines,
              'alert() { echo "ALERT: $*" >&2; return 1; }']
     for name, value in provided.items():
         lines.append(f"{name}={shlex.quote(value)}")
     for index, command in enumerate(commands):
         placeholder = PLACEHOLDER.match(command.text)
+        if placeholder and placeholder.group(1) in RUNTIME_VALUES:
+            name = placeholder.group(1)
+            lines.append(f"printf '\\n{CMD_MARK} {index}\\n'")
+            reader = RUNTIME_VALUES[name].replace("{log}", shlex.quote(str(log)))
+            lines.append(f"{name}=$({reader})")
+            continue
         if placeholder:
             if placeholder.group(1) not in provided:
                 raise SystemExit(f"README line {command.line}: nothing provides {placeholder.group(1)}")
@@ -232,7 +245,7 @@ def main() -> int:
             provided = values_from_make_run(log.read_text())
             env_lines = [f"export DATABASE_URL={shlex.quote(env['DATABASE_URL'])}",
                          f"export KOSH_ENV_FILE={shlex.quote(str(tmp / '.env'))}"]
-            script = build_script(commands, port, provided, env_lines)
+            script = build_script(commands, port, provided, env_lines, log)
             (tmp / "readme.sh").write_text(script)
             result = subprocess.run(["bash", str(tmp / "readme.sh")], cwd=ROOT, env=env, capture_output=True,
                                     text=True, timeout=600)

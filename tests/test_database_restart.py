@@ -76,11 +76,15 @@ def _terminate_server_connections() -> int:
 @pytest.mark.parametrize("health_checks, expected_status", [(None, 200), ("false", 500)])
 def test_the_request_after_the_database_dropped_connections(server, health_checks, expected_status):
     base = server(health_checks)
-    path = f"{base}/api/rate-plans/public"
-    assert requests.get(path, timeout=10).status_code == 200  # the worker now holds a connection
+    # An anonymous call that always queries the database (the public plan list is cached).
+    path = f"{base}/api/rate-plans/calculate-price"
+    from plans.models import RatePlan
+
+    body = {"planId": RatePlan.objects.get(product="telephony", code="STARTER").pk, "billingCycle": "monthly"}
+    assert requests.post(path, json=body, timeout=10).status_code == 200  # the worker holds a connection
     assert _terminate_server_connections() == 1
     time.sleep(0.2)
     # With health checks (on by default) the dead connection is replaced before the request's
     # first query; without them this request is the 500 the issue describes.
-    assert requests.get(path, timeout=10).status_code == expected_status
-    assert requests.get(path, timeout=10).status_code == 200
+    assert requests.post(path, json=body, timeout=10).status_code == expected_status
+    assert requests.post(path, json=body, timeout=10).status_code == 200

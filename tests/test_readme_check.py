@@ -2,6 +2,7 @@
 reads from the README and how it compares answers. The run itself needs a live server."""
 
 import importlib.util
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,3 +45,19 @@ def test_expectations_match_with_ellipsis_wildcards():
     assert readme_check.matches('409 {"success":false…}', '{"success":false,"error":{}}')
     assert not readme_check.matches('{"token_quota":11000}', '{"token_quota":10750}')
     assert not readme_check.matches('{"a":1}', '{"a":1,"b":2}')
+
+
+def test_a_code_placeholder_reads_the_latest_one_time_code_from_the_server_log(tmp_path):
+    log = tmp_path / "make-run.log"
+    log.write_text(
+        "One-time code for +919876543210 (tenant demo): 111111  [console sender, development only]\n"
+        "[01/Dec/2026 10:00:00] \"POST /api/auth/phone/start HTTP/1.1\" 200 150\n"
+        "One-time code for +919876543210 (tenant demo): 004413  [console sender, development only]\n")
+    commands = readme_check.shell_commands(1, ["CODE=…   # the 6 digits make run printed", 'echo "got $CODE"'])
+    script = readme_check.build_script(commands, 8000, {}, [], log)
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("got 004413")
+
+    log.write_text("no code sent yet\n")
+    assert subprocess.run(["bash", "-c", script], capture_output=True, text=True).returncode != 0

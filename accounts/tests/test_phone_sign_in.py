@@ -309,12 +309,12 @@ def test_a_tenant_suspended_after_the_code_was_sent(api_client, demo, phone_code
 def test_clients_cannot_claim_a_verified_number(api_client, auth_client):
     register = post(api_client, "/api/auth/register", {"email": "v@example.com", "password": "a-long-passphrase-42",
                                                       "is_whatsapp_verified": True})
-    assert register.status_code == 400 and error_of(register)["code"] == "read_only_field"
+    assert register.status_code == 400 and "is_whatsapp_verified" in error_of(register)["fields"]
     assert not User.objects.filter(email="v@example.com").exists()
     patch = auth_client.patch("/api/auth/me", {"is_whatsapp_verified": True}, format="json")
-    assert patch.status_code == 400 and error_of(patch)["code"] == "read_only_field"
-    echo = auth_client.patch("/api/auth/me", {"is_whatsapp_verified": False, "name": "Asha"}, format="json")
-    assert echo.status_code == 200 and echo.json()["data"]["name"] == "Asha"
+    assert patch.status_code == 400 and "is_whatsapp_verified" in error_of(patch)["fields"]
+    other = auth_client.patch("/api/auth/me", {"name": "Asha"}, format="json")
+    assert other.status_code == 200 and other.json()["data"]["name"] == "Asha"
 
 
 def test_a_tenant_user_changes_number_only_with_a_code(api_client, demo, phone_code, client_for):

@@ -84,8 +84,12 @@ def ravi(api_client, sandbox, package):
     registered = api_client.post("/api/auth/register", {"email": "ravi@example.com", "password": DEFAULT_PASSWORD,
                                                         "phone": "+91 98765 43210"}, format="json")
     assert registered.status_code == 201, registered.content
+    # Register never signs in (it must not tell who already has an account): log in next.
+    login = api_client.post("/api/auth/login", {"email": "ravi@example.com", "password": DEFAULT_PASSWORD},
+                            format="json")
+    assert login.status_code == 200, login.content
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {registered.json()['data']['access']}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login.json()['data']['access']}")
     client.user = User.objects.get(email="ravi@example.com")
     buy_package(client, package)
     assert balance_of(client.user) == 100
