@@ -398,8 +398,12 @@ def test_gateway_calls_happen_outside_transactions(auth_client, gateways, gatewa
 
 @pytest.mark.django_db(transaction=True)
 def test_gateway_calls_happen_outside_transactions_with_an_idempotency_key(auth_client, gateways, gateway_calls):
-    create(auth_client, package_at(1000), HTTP_IDEMPOTENCY_KEY="k-1")
+    body = {"package_id": package_at(1000).pk}
+    first = auth_client.post(CREATE, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == 201, first.content
     assert gateway_calls == [("cashfree", "create_order", False)]
+    replay = auth_client.post(CREATE, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert replay.json() == first.json() and len(gateway_calls) == 1
 
 
 @pytest.mark.django_db(transaction=True)
