@@ -168,6 +168,26 @@ TOKENS_SELF_SERVICE_UPGRADE = env.bool("TOKENS_SELF_SERVICE_UPGRADE", default=Fa
 DEFAULT_PLAN_PRODUCT = env.str("DEFAULT_PLAN_PRODUCT", default="telephony")
 # Seconds a checkout may stay unpaid (`pending`) before the period close expires it.
 SUBSCRIPTION_PENDING_TTL = env.int("SUBSCRIPTION_PENDING_TTL", default=24 * 3600)
+# The period close (`manage.py process_subscriptions`), in days: the upcoming-renewal notice
+# goes out this long before the period ends; an unpaid renewal makes the subscription past_due,
+# then suspended, then expired this long after the close.
+SUBSCRIPTION_RENEWAL_NOTICE_DAYS = env.int("SUBSCRIPTION_RENEWAL_NOTICE_DAYS", default=3)
+SUBSCRIPTION_PAYMENT_DUE_DAYS = env.int("SUBSCRIPTION_PAYMENT_DUE_DAYS", default=3)
+SUBSCRIPTION_GRACE_DAYS = env.int("SUBSCRIPTION_GRACE_DAYS", default=7)
+SUBSCRIPTION_EXPIRE_DAYS = env.int("SUBSCRIPTION_EXPIRE_DAYS", default=30)
+if not (0 <= SUBSCRIPTION_PAYMENT_DUE_DAYS <= SUBSCRIPTION_GRACE_DAYS <= SUBSCRIPTION_EXPIRE_DAYS):
+    raise ImproperlyConfigured("SUBSCRIPTION_PAYMENT_DUE_DAYS <= SUBSCRIPTION_GRACE_DAYS <= "
+                               "SUBSCRIPTION_EXPIRE_DAYS is required (all counted from the period close).")
+
+# Email (renewal notices): Django's backends; the console by default.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kosh <billing@kosh.local>")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

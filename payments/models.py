@@ -65,6 +65,10 @@ class PaymentOrder(models.Model):
     lines = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder,
                              help_text="[{kind, description, quantity, unitPaise, amountPaise}] before tax")
     tax_paise = models.BigIntegerField(default=0, help_text="GST included in amount_paise")
+    # Renewal orders: the period paid in advance (its start is the close of the previous one,
+    # whose arrears the order also carries). One renewal order per subscription and period.
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
 
     amount_paise = models.BigIntegerField(help_text="Computed by the server")
     currency = models.CharField(max_length=3, default="INR")
@@ -76,7 +80,8 @@ class PaymentOrder(models.Model):
     # What the gateway charges for this payment (PAYMENT_FEES at creation, before GST): an
     # estimate for routing and the admin's summary, not the settled fee.
     gateway_fee_paise = models.BigIntegerField(default=0)
-    gateway_order_id = models.CharField(max_length=64, unique=True)
+    # Empty only on a renewal order nobody has asked to pay yet: `pay` opens it at the gateway.
+    gateway_order_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     gateway_payment_id = models.CharField(max_length=64, null=True, blank=True)
     receipt = models.CharField(max_length=40, unique=True)
 
@@ -130,6 +135,16 @@ class PaymentOrder(models.Model):
                 | (~Q(kind="subscription") & Q(subscription__isnull=True, purpose="")),
                 name="payorder_subscription_matches_kind",
             ),
+            models.UniqueConstraint(fields=["subscription", "period_start"], condition=Q(purpose="renewal"),
+                                    name="payorder_one_renewal_per_period"),
+            models.CheckConstraint(
+                condition=~Q(purpose="renewal")
+                | Q(period_start__isnull=False, period_end__isnull=False, period_end__gt=F("period_start")),
+                name="payorder_renewal_has_period"),
+            # Only an unpaid renewal order may wait for its gateway order (opened by `pay`).
+            models.CheckConstraint(
+                condition=Q(gateway_order_id__isnull=False) | Q(purpose="renewal", status__in=["created", "failed"]),
+                name="payorder_gateway_order_unless_unopened_renewal"),
             models.CheckConstraint(condition=Q(tax_paise__gte=0) & Q(tax_paise__lte=F("amount_paise")),
                                    name="payorder_tax_within_amount"),
             models.CheckConstraint(condition=Q(amount_paise__gt=0), name="payorder_amount_positive"),

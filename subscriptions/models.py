@@ -67,6 +67,9 @@ class Subscription(models.Model):
                                                choices=BillingCycle.choices)
     # When it became cancelled or expired.
     ended_at = models.DateTimeField(null=True, blank=True)
+    # The period close that opened a renewal order still unpaid (the boundary between the closed
+    # period and the one paid in advance): dunning counts from here; paying clears it.
+    unpaid_since = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -109,6 +112,9 @@ class Subscription(models.Model):
                                    name="subscription_cancel_at_end_not_renewing"),
             models.CheckConstraint(condition=Q(period_price_paise__gte=0),
                                    name="subscription_period_price_non_negative"),
+            # Only a subscription whose period closed can owe its renewal.
+            models.CheckConstraint(condition=Q(unpaid_since__isnull=True) | Q(current_period_start__isnull=False),
+                                   name="subscription_unpaid_only_when_started"),
             models.CheckConstraint(
                 condition=Q(scheduled_plan__isnull=True, scheduled_billing_cycle="")
                 | Q(scheduled_plan__isnull=False, scheduled_billing_cycle__in=["monthly", "quarterly", "annual"]),
@@ -122,6 +128,12 @@ class Subscription(models.Model):
                 condition=Q(current_period_end__isnull=False,
                             status__in=["pending", "active", "past_due", "suspended"]),
                 name="subscription_live_end_idx",
+            ),
+            # process_subscriptions' dunning: live subscriptions owing a renewal.
+            models.Index(
+                fields=["unpaid_since"],
+                condition=Q(unpaid_since__isnull=False),
+                name="subscription_unpaid_idx",
             ),
         ]
 
@@ -178,7 +190,7 @@ class SubscriptionEvent(models.Model):
         PROVISIONED = "provisioned", "Provisioned"
         PLAN_CHANGED = "plan_changed", "Plan changed"
         USAGE_RESET = "usage_reset", "Usage reset"
-        EXPIRED = "expired", "Plan ended, fell back"
+        EXPIRED = "expired", "Ended (period over, unpaid, or fell back)"
         # seed 002's lifecycle
         CHECKOUT_OPENED = "checkout_opened", "Checkout opened (pending payment)"
         SUPERSEDED = "superseded", "Superseded by a newer checkout"
@@ -191,6 +203,11 @@ class SubscriptionEvent(models.Model):
         UPDATED = "updated", "Settings changed"
         RENEWED = "renewed", "Renewed (offline)"
         MERGED = "merged", "Closed by an account merge"
+        # the period close (process_subscriptions)
+        PERIOD_RENEWED = "period_renewed", "Period closed, next period started"
+        PAST_DUE = "past_due", "Renewal unpaid: past due"
+        RENEWAL_PAID = "renewal_paid", "Renewal paid"
+        RENEWAL_NOTICE = "renewal_notice", "Upcoming renewal notice sent"
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -210,3 +227,40 @@ class SubscriptionEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.from_plan_code}→{self.to_plan_code}"
+
+
+class RenewalNotice(models.Model):
+    """The upcoming-renewal notice of one period (India's pre-debit notice): at most one per
+    subscription and period end. `sending` is a claim (a run is sending it now; a stale claim is
+    taken over), `failed` is retried by the next run."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (retried next run)"
+        NO_ADDRESS = "no_address", "No email address"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="renewal_notices",
+                                     db_index=False)
+    period_end = models.DateTimeField(help_text="The end of the period the notice announces")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SENDING)
+    amount_paise = models.BigIntegerField(default=0, help_text="Estimated renewal amount, GST included")
+    email = models.CharField(max_length=254, blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_end", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "period_end"], name="renewalnotice_one_per_period"),
+            models.CheckConstraint(condition=Q(status__in=["sending", "sent", "failed", "no_address"]),
+                                   name="renewalnotice_status_valid"),
+            models.CheckConstraint(condition=Q(amount_paise__gte=0), name="renewalnotice_amount_non_negative"),
+            models.CheckConstraint(condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                                   name="renewalnotice_sent_has_time"),
+        ]
+
+    def __str__(self):
+        return f"notice {self.subscription_id} @ {self.period_end:%Y-%m-%d} ({self.status})"

@@ -95,7 +95,9 @@ def orders_expire(*, now=None, ttl_seconds: int | None = None, dry_run: bool = F
     concurrent fulfilment holds the row lock and, once it commits, the row no longer matches."""
     now = now or timezone.now()
     ttl = timedelta(seconds=settings.PAYMENT_ORDER_TTL if ttl_seconds is None else ttl_seconds)
-    stale = PaymentOrder.objects.filter(status=PaymentOrder.Status.CREATED, created_at__lt=now - ttl)
+    # Renewal orders stay payable until their subscription expires (process_subscriptions).
+    stale = (PaymentOrder.objects.filter(status=PaymentOrder.Status.CREATED, created_at__lt=now - ttl)
+             .exclude(purpose=PaymentOrder.Purpose.RENEWAL))
     if dry_run:
         return stale.count()
     with transaction.atomic():

@@ -25,7 +25,7 @@ def order_reconcile(*, order_id: int, source: str = "reconcile") -> str:
         order = order_get(order_id=order_id)
     except NotFound:
         return "skipped"
-    if order.is_paid:
+    if order.is_paid or not order.gateway_order_id:
         return "skipped"
     payments = get_gateway(order.gateway).fetch_order_payments(order.gateway_order_id)
     captured = [p for p in payments if p.status == "captured"]
@@ -57,7 +57,9 @@ def orders_reconcile(*, grace_minutes: int, limit: int | None = None, stdout=Non
     cutoff = now - timedelta(minutes=grace_minutes)
     open_orders = Q(status=PaymentOrder.Status.CREATED)
     recently_failed = Q(status=PaymentOrder.Status.FAILED, created_at__gte=now - FAILED_ORDERS_WINDOW)
-    ids = (PaymentOrder.objects.filter(open_orders | recently_failed, created_at__lt=cutoff)
+    # A renewal order nobody has opened at the gateway yet (`pay`) has nothing to ask about.
+    ids = (PaymentOrder.objects.filter(open_orders | recently_failed, created_at__lt=cutoff,
+                                       gateway_order_id__isnull=False)
            .order_by("created_at", "pk").values_list("pk", flat=True))
     if limit:
         ids = ids[:limit]

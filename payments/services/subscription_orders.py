@@ -24,6 +24,7 @@ from payments.services.fulfilment import order_verify
 from plans.pricing import ONE_TIME
 from plans.selectors import PlanQuote, price_quote_get
 from subscriptions.lifecycle import services as lifecycle
+from subscriptions.lifecycle.close import RENEWAL_PAID
 from subscriptions.lifecycle.selectors import subscription_live_for
 from subscriptions.models import Subscription
 
@@ -144,6 +145,10 @@ def subscription_checkout_create(*, user, plan_id, billing_cycle, addons: dict |
 
 def subscription_order_deliver(*, order: PaymentOrder, payment_id: str) -> tuple[dict, str]:
     """`order_fulfil`'s delivery for subscription orders (the order row is locked)."""
+    if order.purpose == PaymentOrder.Purpose.RENEWAL:
+        from payments.services.subscription_renewals import renewal_order_deliver
+
+        return renewal_order_deliver(order=order, payment_id=payment_id)
     if order.purpose != PaymentOrder.Purpose.CHECKOUT:
         raise Conflict(f"{order.purpose} orders cannot be fulfilled yet", code="kind_not_supported")
     outcome = lifecycle.subscription_checkout_paid(subscription_id=order.subscription_id, payment_id=payment_id,
@@ -170,4 +175,4 @@ def subscription_payment_verify(*, user, gateway_order_id: str, payment_id: str,
 
 
 def delivered(order: PaymentOrder) -> bool:
-    return order.fulfilment_action in (lifecycle.ACTIVATED, lifecycle.ALREADY_APPLIED)
+    return order.fulfilment_action in (lifecycle.ACTIVATED, lifecycle.ALREADY_APPLIED, RENEWAL_PAID)

@@ -315,6 +315,7 @@ def subscription_cancel(*, subscription_id: int, actor, immediate: bool = False,
         subscription.cancel_at_period_end = False
         subscription.scheduled_plan = None
         subscription.scheduled_billing_cycle = ""
+        subscription.unpaid_since = None  # an open renewal order is failed by the next period close run
         kind = Kind.CANCELLED
     elif subscription.cancel_at_period_end:
         return subscription  # already cancelling at the period end

@@ -158,7 +158,9 @@ def _record_statement(subscription: Subscription, metric: str, amount: int, now)
                                            metric=metric)
     if metric == MINUTES:
         key = period_key(subscription)
-        return counters.update(
+        # A counter already in a later period (the period close reset it while this statement
+        # waited for its row) is not matched: the caller looks again and records in that period.
+        return counters.filter(period_start__lte=key).update(
             used=Case(When(period_start__lt=key, then=Value(amount)), default=F("used") + amount),
             period_start=key, updated_at=now,
         )
