@@ -89,3 +89,32 @@ class PaymentOut(serializers.Serializer):
 class VerifyPaymentOut(serializers.Serializer):
     subscription = SubscriptionOut()
     payment = PaymentOut()
+
+
+class RenewalLineOut(serializers.Serializer):
+    kind = serializers.CharField(help_text="plan | overage | addon")
+    code = serializers.CharField()
+    description = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unitPrice = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False, help_text="₹")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False,
+                                      help_text="₹, before tax")
+
+
+class RenewalPricingOut(serializers.Serializer):
+    subtotal = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False)
+    gstRate = serializers.DecimalField(max_digits=5, decimal_places=2, coerce_to_string=False)
+    gst = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False)
+
+
+class PayOut(serializers.Serializer):
+    orderId = serializers.CharField(help_text="Razorpay order id for Checkout")
+    subscriptionId = serializers.IntegerField()
+    amount = serializers.IntegerField(help_text="Paise")
+    currency = serializers.CharField()
+    key = serializers.CharField(help_text="Razorpay key id for Checkout")
+    periodStart = serializers.DateTimeField(help_text="The period paid in advance")
+    periodEnd = serializers.DateTimeField()
+    lines = RenewalLineOut(many=True)
+    pricing = RenewalPricingOut()

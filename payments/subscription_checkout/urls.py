@@ -7,4 +7,5 @@ urlpatterns = [
          name="subscriptions-create-with-payment"),
     path("api/subscriptions/verify-payment", views.VerifyPaymentView.as_view(),
          name="subscriptions-verify-payment"),
+    path("api/subscriptions/<int:pk>/pay", views.PayView.as_view(), name="subscriptions-pay"),
 ]

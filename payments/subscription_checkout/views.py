@@ -14,8 +14,10 @@ from config.permissions import IsUser
 from config.schema import error_responses
 from payments.gateways import get_gateway
 from payments.services import subscription_orders as checkout
+from payments.services import subscription_renewals as renewals
 from payments.subscription_checkout import serializers as s
 from payments.views import IDEMPOTENCY_HEADER, PaymentsThrottle
+from subscriptions.lifecycle import access
 from subscriptions.lifecycle.selectors import subscription_get
 from subscriptions.lifecycle.serializers import SubscriptionOut
 
@@ -108,3 +110,45 @@ class VerifyPaymentView(_CheckoutView):
             "payment": {"id": order.pk, "amount": rupees(order.amount_paise), "currency": order.currency,
                         "status": "completed", "transactionId": order.gateway_payment_id},
         }, message=VERIFIED_MESSAGE)
+
+
+def _line_out(line: dict) -> dict:
+    return {"kind": line.get("kind", ""), "code": line.get("code", ""), "description": line.get("description", ""),
+            "quantity": line.get("quantity", 1), "unitPrice": rupees(line.get("unitPaise", 0)),
+            "amount": rupees(line.get("amountPaise", 0))}
+
+
+class PayView(_CheckoutView):
+    @extend_schema(
+        tags=TAGS, operation_id="subscriptions_pay", request=None, parameters=[IDEMPOTENCY_HEADER],
+        summary="The open renewal order, ready for Razorpay Checkout",
+        description="What the last period close charged: the next period in advance plus the arrears "
+                    "of the closed one (overage minutes, pay-as-you-go add-ons), GST once on the sum. "
+                    "`amount` in paise; `lines` and `pricing` in rupees. Pay it at Checkout, then "
+                    "`verify-payment` with this `subscriptionId` settles it (past_due or suspended → "
+                    "active). 409 `nothing_due` when no renewal is owed.",
+        responses={200: envelope_serializer("SubscriptionPayEnvelope", s.PayOut, envelope=SUCCESS),
+                   **error_responses(SUCCESS, 401, 404, 409, 429, 502)},
+    )
+    def post(self, request, pk: int):
+        subscription = subscription_get(subscription_id=pk)
+        access.require(access.may_manage(access.caller_of(request), subscription))
+        # Opening the gateway order is a network call: no transaction may be open around it.
+        return idempotent(request, lambda: self._pay(subscription), calls_out=True)
+
+    def _pay(self, subscription):
+        order = renewals.subscription_renewal_pay(subscription_id=subscription.pk)
+        lines = order.lines if isinstance(order.lines, list) else []
+        subtotal = order.amount_paise - order.tax_paise
+        return success_response({
+            "orderId": order.gateway_order_id,
+            "subscriptionId": subscription.pk,
+            "amount": order.amount_paise,
+            "currency": order.currency,
+            "key": get_gateway(order.gateway).key_id,
+            "periodStart": order.period_start,
+            "periodEnd": order.period_end,
+            "lines": [_line_out(line) for line in lines if isinstance(line, dict)],
+            "pricing": {"subtotal": rupees(subtotal), "gstRate": order.plan.gst_rate, "gst": rupees(order.tax_paise),
+                        "total": rupees(order.amount_paise)},
+        })

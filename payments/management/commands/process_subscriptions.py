@@ -68,7 +68,7 @@ class Command(BaseCommand):
                             help="Subscriptions per transaction (default 500).")
 
     def handle(self, *args, as_of=None, dry_run=False, batch_size=500, **options):
-        moment = parse_as_of(as_of) if as_of else None
+        moment = parse_as_of(as_of) if as_of is not None else None
         on_terminal = self.stdout.isatty()
 
         def progress(stage, done, total):
