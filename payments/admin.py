@@ -192,3 +192,96 @@ class WebhookEventAdmin(_ReadOnlyAdmin):
                 self.message_user(request, f"{event.event_id}: {exc.message}", messages.ERROR)
                 continue
             self.message_user(request, f"{event.event_id}: {event.result}", messages.SUCCESS)
+
+
+# --- seed 002's subscriptions: their orders and the period close ------------------------------
+# The subscription admin belongs to `subscriptions`; payments (the layer above) adds what only it
+# knows — the subscription's orders on its timeline, and the close with its renewal order.
+
+from subscriptions.admin import SubscriptionAdmin as _BaseSubscriptionAdmin  # noqa: E402
+from subscriptions.models import Subscription  # noqa: E402
+
+
+class SubscriptionOrderInline(admin.TabularInline):
+    model = PaymentOrder
+    fk_name = "subscription"
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "orders (checkout, upgrades, renewals)"
+    fields = ["created_at", "purpose", "gateway_order_id", "amount_paise", "tax_paise", "status", "period_start",
+              "period_end", "fulfilled_at", "fulfilled_via", "failure_reason"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SubscriptionAdmin(_BaseSubscriptionAdmin):
+    inlines = [*_BaseSubscriptionAdmin.inlines, SubscriptionOrderInline]
+    actions = [*_BaseSubscriptionAdmin.actions, "close_now"]
+    readonly_fields = [*_BaseSubscriptionAdmin.readonly_fields, "unpaid_since", "timeline_link"]
+    fields = [*_BaseSubscriptionAdmin.fields, "unpaid_since", "timeline_link"]
+
+    def get_urls(self):
+        timeline = path("<int:object_id>/timeline/", self.admin_site.admin_view(self.timeline_view),
+                        name="subscriptions_subscription_timeline")
+        return [timeline, *super().get_urls()]
+
+    @admin.display(description="timeline")
+    def timeline_link(self, obj):
+        from django.utils.html import format_html
+
+        if obj is None or obj.pk is None:
+            return "—"
+        return format_html('<a href="{}">Events and orders, oldest first</a>',
+                           reverse("admin:subscriptions_subscription_timeline", args=[obj.pk]))
+
+    def timeline_view(self, request, object_id: int):
+        """The subscription's events and orders in one list, oldest first (read-only)."""
+        subscription = self.get_object(request, str(object_id))
+        if subscription is None or not self.has_view_permission(request, subscription):
+            raise PermissionDenied
+        rows = [{"at": event.created_at, "kind": "event", "what": event.get_kind_display(),
+                 "status": f"{event.from_status or '—'} → {event.to_status}" if event.to_status else "",
+                 "detail": event.reason, "actor": event.actor or ""}
+                for event in subscription.events.select_related("actor")]
+        rows += [{"at": order.created_at, "kind": "order",
+                  "what": f"{order.get_purpose_display()} order {order.gateway_order_id or order.receipt}",
+                  "status": order.status, "actor": "",
+                  "detail": f"₹{rupees(order.amount_paise)} incl. GST ₹{rupees(order.tax_paise)}"
+                            + (f", period {order.period_start:%Y-%m-%d} to {order.period_end:%Y-%m-%d}"
+                               if order.period_start else "")
+                            + (f"; {order.failure_reason}" if order.failure_reason else "")}
+                 for order in PaymentOrder.objects.filter(subscription=subscription)]
+        rows.sort(key=lambda row: row["at"])
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "rows": rows,
+                   "subscription": subscription, "title": f"Timeline of {subscription}"}
+        return TemplateResponse(request, "admin/payments/subscription_timeline.html", context)
+
+    def has_close_now_permission(self, request):
+        return request.user.has_perm("subscriptions.change_subscription")
+
+    @admin.action(description="Run the period close for these subscriptions now", permissions=["close_now"])
+    def close_now(self, request, queryset):
+        from payments.services.subscription_renewals import subscription_renewal_close_now
+
+        for subscription in queryset.select_related("user", "plan"):
+            try:
+                report = subscription_renewal_close_now(subscription_id=subscription.pk)
+            except ServiceError as exc:
+                self.message_user(request, f"{subscription}: {exc.message}", messages.ERROR)
+                continue
+            done = ", ".join(f"{key} {count}" for key, count in sorted(report.counts.items()) if count)
+            if report.failed:
+                self.message_user(request, f"{subscription}: failed ({'; '.join(e for _, e in report.failures)})",
+                                  messages.ERROR)
+            else:
+                self.message_user(request, f"{subscription}: {done or 'nothing due'}", messages.SUCCESS)
+
+
+admin.site.unregister(Subscription)
+admin.site.register(Subscription, SubscriptionAdmin)

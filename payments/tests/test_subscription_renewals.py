@@ -347,3 +347,33 @@ def test_command_exits_non_zero_when_a_subscription_fails(settings):
                      stderr=StringIO())
     assert reload(subscription).current_period_end == datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # untouched
     assert len(renewal_orders(healthy)) == 1
+
+
+# --- admin -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def admin_client(client):
+    from accounts.tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def test_admin_close_now_action_and_the_timeline(admin_client, now):
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+    from django.urls import reverse
+
+    subscription = monthly_starter_with_overage()
+    now(END + timedelta(hours=1))
+    page = admin_client.post(reverse("admin:subscriptions_subscription_changelist"),
+                             {"action": "close_now", ACTION_CHECKBOX_NAME: [subscription.pk]}, follow=True)
+    assert page.status_code == 200 and "renewed 1" in page.content.decode()
+    [order] = renewal_orders(subscription)
+    change = admin_client.get(reverse("admin:subscriptions_subscription_change", args=[subscription.pk]))
+    content = change.content.decode()
+    assert change.status_code == 200 and order.receipt not in content and "48227" in content  # the orders inline
+    timeline = admin_client.get(reverse("admin:subscriptions_subscription_timeline", args=[subscription.pk]))
+    text = timeline.content.decode()
+    assert timeline.status_code == 200
+    assert "Period closed, next period started" in text and "Renewal order" in text and "₹482.27" in text
+    assert text.index("Created without online payment") < text.index("Period closed, next period started")
