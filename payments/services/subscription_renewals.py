@@ -26,9 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from config.bulk import rows_insert
 from config.errors import Conflict
 from payments.gateways import RAZORPAY, active_gateway_name, get_gateway
 from payments.models import PaymentOrder
@@ -63,10 +65,10 @@ def _default_gateway() -> str:
         return RAZORPAY
 
 
-def _renewal_order(result: close.CloseResult, gateway: str) -> PaymentOrder:
+def _renewal_order(result: close.CloseResult, gateway: str, tenants: dict) -> PaymentOrder:
     subscription, charge = result.subscription, result.charge
     return PaymentOrder(
-        user=subscription.user, tenant_id=subscription.user.tenant_id, kind=PaymentOrder.Kind.SUBSCRIPTION,
+        user_id=subscription.user_id, tenant_id=tenants.get(subscription.user_id), kind=PaymentOrder.Kind.SUBSCRIPTION,
         plan=subscription.plan, subscription=subscription, purpose=RENEWAL, lines=charge.order_lines(),
         tax_paise=charge.gst_paise, amount_paise=charge.total_paise, currency=subscription.plan.currency,
         gateway=gateway, gateway_order_id=None, receipt=f"kosh_{secrets.token_hex(10)}",
@@ -80,9 +82,12 @@ def _close_batch(ids: list[int], *, as_of, report: RunReport, skip_locked: bool,
     with transaction.atomic():
         results, not_locked = close.subscription_periods_close(subscription_ids=ids, as_of=as_of,
                                                                skip_locked=skip_locked)
-        orders = [_renewal_order(result, gateway) for result in results if result.owes]
+        owing = [result for result in results if result.owes]
+        tenants = dict(get_user_model().objects.filter(pk__in=[r.subscription.user_id for r in owing])
+                       .values_list("pk", "tenant_id"))
+        orders = [_renewal_order(result, gateway, tenants) for result in owing]
         if orders:
-            PaymentOrder.objects.bulk_create(orders)
+            rows_insert(orders)
         if report.dry_run:
             transaction.set_rollback(True)
     return results, not_locked

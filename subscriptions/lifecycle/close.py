@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from config.bulk import rows_insert, rows_update
 from plans.selectors import price_quote_get
 from subscriptions import clock
 from subscriptions.lifecycle.periods import period_end_after
@@ -207,7 +208,7 @@ def subscription_periods_close(*, subscription_ids: list[int], as_of: datetime,
     as it is."""
     now = clock.now()
     rows = list(Subscription.objects.select_for_update(skip_locked=skip_locked, of=("self",))
-                .select_related("plan", "user", "scheduled_plan")
+                .select_related("plan", "scheduled_plan")
                 .filter(close_due(as_of), pk__in=subscription_ids).order_by("pk"))
     if not rows:
         return [], list(subscription_ids) if skip_locked else []
@@ -235,10 +236,10 @@ def subscription_periods_close(*, subscription_ids: list[int], as_of: datetime,
             if result.plan_changed or counter is None:
                 resync.append(subscription)
     if changed:
-        Subscription.objects.bulk_update(changed, SUBSCRIPTION_FIELDS)
-        SubscriptionEvent.objects.bulk_create(events)
+        rows_update(changed, SUBSCRIPTION_FIELDS)
+        rows_insert(events)
     if counters:
-        UsageCounter.objects.bulk_update(counters, ["used", "period_start", "updated_at"])
+        rows_update(counters, ["used", "period_start", "updated_at"])
     for subscription in resync:
         counters_sync(subscription)  # quotas of the new plan (and any missing counter)
     locked = set(ids)
@@ -327,6 +328,6 @@ def subscriptions_pending_expire(*, as_of: datetime, limit: int = 500) -> list[i
         events.append(_event(subscription, Kind.EXPIRED, now=now, before=before,
                              reason="checkout unpaid for longer than SUBSCRIPTION_PENDING_TTL"))
     if rows:
-        Subscription.objects.bulk_update(rows, ["status", "ended_at", "updated_at"])
+        rows_update(rows, ["status", "ended_at", "updated_at"])
         SubscriptionEvent.objects.bulk_create(events)
     return [row.pk for row in rows]
