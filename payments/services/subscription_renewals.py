@@ -28,6 +28,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from config.bulk import rows_insert
@@ -191,13 +192,15 @@ def _dunning(report: RunReport, *, batch_size: int, progress: Callable | None) -
         done += len(ids)
         if progress:
             progress("dunning", done, done)
-    # Renewal orders of subscriptions that ended another way (cancelled now, merged) are void.
+    # Renewal orders nobody owes any more are void: their subscription ended another way
+    # (cancelled now, merged) or staff settled the renewal offline (renew).
     if not report.dry_run:
         now = timezone.now()
-        voided = (PaymentOrder.objects.filter(purpose=RENEWAL, status=PaymentOrder.Status.CREATED,
-                                              subscription__status__in=ENDED)
+        owed = Q(subscription__unpaid_since=F("period_start")) & ~Q(subscription__status__in=ENDED)
+        voided = (PaymentOrder.objects.filter(purpose=RENEWAL, status=PaymentOrder.Status.CREATED)
+                  .exclude(owed)
                   .update(status=PaymentOrder.Status.FAILED, failed_at=now, updated_at=now,
-                          failure_reason="subscription ended"))
+                          failure_reason="nothing owed: the subscription ended or was renewed offline"))
         if voided:
             report.counts["orders_voided"] += voided
 

@@ -377,3 +377,25 @@ def test_admin_close_now_action_and_the_timeline(admin_client, now):
     assert timeline.status_code == 200
     assert "Period closed, next period started" in text and "Renewal order" in text and "₹482.27" in text
     assert text.index("Created without online payment") < text.index("Period closed, next period started")
+
+
+def test_staff_offline_renewal_settles_what_is_due_and_voids_the_order():
+    subscription = monthly_starter_with_overage()
+    run(END + timedelta(days=8))
+    assert reload(subscription).status == "suspended"
+    services.subscription_renew(subscription_id=subscription.pk, actor=None, reason="paid by bank transfer")
+    subscription = reload(subscription)
+    assert (subscription.status, subscription.unpaid_since) == ("active", None)
+    assert subscription.current_period_end == datetime(2025, 3, 15, 12, 0, tzinfo=UTC)  # not moved again
+    report = run(END + timedelta(days=9))
+    assert report.counts["orders_voided"] == 1 and reload(subscription).status == "active"
+    [order] = renewal_orders(subscription)
+    assert order.status == "failed"
+
+
+def test_an_immediate_cancel_voids_the_open_renewal_order():
+    subscription = monthly_starter_with_overage()
+    run(END)
+    services.subscription_cancel(subscription_id=subscription.pk, actor=None, immediate=True)
+    assert run(END + timedelta(hours=1)).counts["orders_voided"] == 1
+    assert renewal_orders(subscription)[0].status == "failed"

@@ -373,7 +373,8 @@ def subscription_activate(*, subscription_id: int, actor, reason: str = "") -> S
 @transaction.atomic
 def subscription_renew(*, subscription_id: int, actor, reason: str = "") -> Subscription:
     """Offline renewal: the next period starts where the current one ends (one period forward,
-    even before the end: the customer has paid for it) and the subscription is active again.
+    even before the end: the customer has paid for it) and the subscription is active again. A
+    subscription owing the renewal the period close opened has that renewal settled instead.
     Every call renews once more; the API makes retries safe with Idempotency-Key."""
     now = clock.now()
     subscription = _lock(subscription_id)
@@ -384,6 +385,17 @@ def subscription_renew(*, subscription_id: int, actor, reason: str = "") -> Subs
     if subscription.current_period_end is None:
         raise Conflict("This subscription has no period to renew.", code="invalid_status")
     before = _state(subscription)
+    if subscription.unpaid_since is not None:
+        # The period close already started the period its renewal order charges for: paid
+        # offline, that renewal is settled (its order is failed by the next close run) and
+        # nothing moves forward.
+        owed = _iso(subscription.unpaid_since)
+        subscription.unpaid_since = None
+        subscription.status = Status.ACTIVE
+        subscription.save(update_fields=["unpaid_since", "status", "updated_at"])
+        _record(subscription, Kind.RENEWED, now=now, before=before, actor=actor, reason=reason or "renew",
+                data={"offline": True, "settled": owed})
+        return subscription
     start = subscription.current_period_end
     subscription.current_period_start = start
     subscription.current_period_end = period_end_after(
