@@ -34,7 +34,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 
@@ -177,9 +177,9 @@ def main():
             INSERT INTO {counters} (subscription_id, metric, quota, used, period_start, updated_at)
             SELECT s.id, %(metric)s, %(quota)s, {used}, %(day)s, %(now)s FROM {subs} AS s ORDER BY s.id""",
                 {"metric": metric, "quota": quota, "day": PERIOD_START.date(), "now": now})
-    execute(f"DROP TABLE IF EXISTS bench_subs_before")
+    execute("DROP TABLE IF EXISTS bench_subs_before")
     execute(f"CREATE TABLE bench_subs_before AS SELECT * FROM {subs}")
-    execute(f"DROP TABLE IF EXISTS bench_counters_before")
+    execute("DROP TABLE IF EXISTS bench_counters_before")
     execute(f"CREATE TABLE bench_counters_before AS SELECT id, used, period_start FROM {counters}")
     execute(f"VACUUM ANALYZE {users}")
     settle()

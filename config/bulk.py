@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from django.db import connections, router
 
+
 def _server_cursor(connection):
     import psycopg
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -79,7 +79,7 @@ def _renewal_order(result: close.CloseResult, gateway: str, tenants: dict) -> Pa
 
 def _close_batch(ids: list[int], *, as_of, report: RunReport, skip_locked: bool, gateway: str) -> tuple[list, list]:
     """One transaction: close these subscriptions and open their renewal orders. Returns
-    (results, not_locked). Raises DatabaseError when the batch could not be written."""
+    (results, not_locked). Raises (DatabaseError, mostly) when the batch could not be written."""
     with transaction.atomic():
         results, not_locked = close.subscription_periods_close(subscription_ids=ids, as_of=as_of,
                                                                skip_locked=skip_locked)
@@ -114,7 +114,7 @@ def _close_ids(ids: list[int], *, report: RunReport, skip_locked: bool, gateway:
     try:
         results, not_locked = _close_batch(ids, as_of=report.as_of, report=report, skip_locked=skip_locked,
                                            gateway=gateway)
-    except DatabaseError as exc:
+    except Exception as exc:  # DatabaseError mostly; one subscription never stops the others
         if len(ids) == 1:
             logger.exception("period close of subscription %s failed", ids[0])
             report.failures.append((ids[0], f"{type(exc).__name__}: {exc}"[:500]))

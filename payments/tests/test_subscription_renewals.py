@@ -12,7 +12,10 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
 from payments.models import PaymentOrder
-from payments.services.subscription_renewals import subscription_renewal_close_now, subscription_renewals_process
+from payments.services.subscription_renewals import (
+    subscription_renewal_close_now,
+    subscription_renewals_process,
+)
 from subscriptions import clock as clock_module
 from subscriptions.lifecycle import services, usage
 from subscriptions.models import RenewalNotice, Subscription, SubscriptionEvent, UsageCounter
