@@ -402,3 +402,19 @@ def test_an_immediate_cancel_voids_the_open_renewal_order():
     services.subscription_cancel(subscription_id=subscription.pk, actor=None, immediate=True)
     assert run(END + timedelta(hours=1)).counts["orders_voided"] == 1
     assert renewal_orders(subscription)[0].status == "failed"
+
+
+class Terminal(StringIO):
+    def isatty(self):
+        return True
+
+
+def test_command_shows_progress_on_a_terminal_only():
+    monthly_starter_with_overage()
+    monthly_starter_with_overage()
+    piped, terminal = StringIO(), Terminal()
+    call_command("process_subscriptions", "--as-of", "2025-02-15T12:00:00Z", "--dry-run", stdout=piped)
+    call_command("process_subscriptions", "--as-of", "2025-02-15T12:00:00Z", "--batch-size", "1", stdout=terminal)
+    assert "\r" not in piped.getvalue() and "Dry run (nothing changed)" in piped.getvalue()
+    assert "\r  close: 1/2" in terminal.getvalue() and "\r  close: 2/2" in terminal.getvalue()
+    assert "periods renewed: 2" in terminal.getvalue()
