@@ -34,7 +34,7 @@ class AuditContext:
     actor_label: str = ""
 
 
-_context: ContextVar[AuditContext] = ContextVar("kosh_audit_context", default=AuditContext())
+_context: ContextVar[AuditContext] = ContextVar("kosh_audit_context", default=AuditContext())  # noqa: B039 (frozen)
 
 
 def current_context() -> AuditContext:
