@@ -124,7 +124,7 @@ class AuditLogListView(SuccessAPIView):
     permission_classes = [IsStaff]
     policy_action = "audit.read"  # config.policy (platform staff) once it lands
 
-    @extend_schema(tags=TAGS, parameters=[*PAGE_PARAMETERS, *FILTER_PARAMETERS],
+    @extend_schema(tags=TAGS, operation_id="audit_logs_list", parameters=[*PAGE_PARAMETERS, *FILTER_PARAMETERS],
                    summary="The audit trail, newest first (platform staff)",
                    responses={200: envelope_serializer("AuditEventPageEnvelope", AuditEventPageSerializer,
                                                        envelope=envelopes.SUCCESS),
@@ -139,7 +139,7 @@ class AuditLogDetailView(SuccessAPIView):
     permission_classes = [IsStaff]
     policy_action = "audit.read"
 
-    @extend_schema(tags=TAGS, summary="One audit event (platform staff)",
+    @extend_schema(tags=TAGS, operation_id="audit_logs_retrieve", summary="One audit event (platform staff)",
                    responses={200: envelope_serializer("AuditEventEnvelope", AuditEventSerializer,
                                                        envelope=envelopes.SUCCESS),
                               **error_responses(envelopes.SUCCESS, 401, 403, 404)})

@@ -8,8 +8,17 @@ from django.db.models import ProtectedError, RestrictedError
 
 from config.audit import audit_record
 from config.errors import Conflict, InvalidInput, NotFound
+from config.money import rupees
 from plans.catalog import BASIC_TOKEN_PLAN_CODE
-from plans.models import AddOn, CreditPackage, RatePlan
+from plans.models import (
+    PRICE_PER_MINUTE,
+    PRICE_PER_MINUTE_PAISE,
+    TOKENS_LIMIT,
+    AddOn,
+    CreditPackage,
+    RatePlan,
+    price_per_minute_paise_of,
+)
 
 RATE_PLAN_FIELDS = (
     "code", "name", "description", "monthly_price_paise", "quarterly_price_paise", "annual_price_paise",
@@ -145,6 +154,34 @@ def _audit(*, actor, action: str, instance, before, after) -> None:
                  before=before, after=after)
 
 
+# Derived figures -----------------------------------------------------------------------------
+# A figure derived from another is filled in here from its source, so the two cannot disagree;
+# one given that disagrees is refused (RatePlan.clean, and on PostgreSQL a check constraint).
+
+def _derive_figures(plan: RatePlan, values: dict, *, before: dict | None = None) -> None:
+    """Fill in `plan`'s derived figures after `values` were applied; `before`: the plan's state
+    before an update (the figures that followed their source keep following it)."""
+    limits = plan.limits
+    if isinstance(limits, dict):
+        limits = dict(limits)
+        if PRICE_PER_MINUTE_PAISE not in limits and PRICE_PER_MINUTE in limits:
+            derived = price_per_minute_paise_of(limits[PRICE_PER_MINUTE])
+            if derived is not None:  # else RatePlan.clean says what is wrong
+                limits[PRICE_PER_MINUTE_PAISE] = derived
+        exact = limits.get(PRICE_PER_MINUTE_PAISE)
+        if PRICE_PER_MINUTE not in limits and isinstance(exact, int) and not isinstance(exact, bool) and exact >= 0:
+            limits[PRICE_PER_MINUTE] = float(rupees(exact))  # seed 002 shows rupees as a JSON number
+        if (plan.product == RatePlan.Product.TOKENS and TOKENS_LIMIT in limits and "limits" not in values
+                and "token_allowance" in values):
+            limits[TOKENS_LIMIT] = plan.token_allowance
+        plan.limits = limits
+    if (before is not None and "monthly_price_paise" in values and "quarterly_price_paise" not in values
+            and before["quarterly_price_paise"] is not None
+            and before["quarterly_price_paise"] == 3 * before["monthly_price_paise"]
+            and isinstance(plan.monthly_price_paise, int)):
+        plan.quarterly_price_paise = 3 * plan.monthly_price_paise  # it was 3 × monthly: it stays so
+
+
 # Rate plans ---------------------------------------------------------------------------------
 
 # The plan every token user falls back to (first use, expiry, refund): it must always exist,
@@ -170,6 +207,7 @@ def rate_plan_create(*, product: str, code: str, name: str, monthly_price_paise:
     values = _known({"code": code, "name": name, "monthly_price_paise": monthly_price_paise, **fields},
                     RATE_PLAN_FIELDS)
     plan = RatePlan(product=product, **values)
+    _derive_figures(plan, values)
     _full_clean(plan)
     addon_rows = addons_clean(addons or [])
     _save(plan, conflict_field="code", message=f"A {product} plan with code {plan.code} exists.")
@@ -192,12 +230,13 @@ def rate_plan_update(*, plan: RatePlan, addons: list[dict] | None = None, actor=
     for field, value in values.items():
         setattr(plan, field, value)
     if values:
+        _derive_figures(plan, values, before=before)
         _full_clean(plan)
         _save(plan, conflict_field="code", message=f"A {plan.product} plan with code {plan.code} exists.")
     if addons is not None:
         _addons_set(plan=plan, addons=addons)
-    action = {(("is_active", False),): "rate_plan.deactivate",
-              (("is_active", True),): "rate_plan.activate"}.get(tuple(values.items()), "rate_plan.update")
+    action = ("rate_plan.deactivate" if values == {"is_active": False} and addons is None else
+              "rate_plan.activate" if values == {"is_active": True} and addons is None else "rate_plan.update")
     _audit(actor=actor, action=action, instance=plan, before=before, after=rate_plan_snapshot(plan))
     return plan
 
