@@ -158,9 +158,10 @@ def _audit(*, actor, action: str, instance, before, after) -> None:
 # A figure derived from another is filled in here from its source, so the two cannot disagree;
 # one given that disagrees is refused (RatePlan.clean, and on PostgreSQL a check constraint).
 
-def _derive_figures(plan: RatePlan, values: dict, *, before: dict | None = None) -> None:
-    """Fill in `plan`'s derived figures after `values` were applied; `before`: the plan's state
-    before an update (the figures that followed their source keep following it)."""
+def _derive_figures(plan: RatePlan, values: dict) -> None:
+    """Fill in `plan`'s derived figures after `values` were applied. (A stored quarterly price is
+    not derived: empty means 3 × monthly, a price is a discount, at most 3 × monthly; an update
+    changes only the fields it is given, DESIGN §4.6.)"""
     limits = plan.limits
     if isinstance(limits, dict):
         limits = dict(limits)
@@ -175,11 +176,6 @@ def _derive_figures(plan: RatePlan, values: dict, *, before: dict | None = None)
                 and "token_allowance" in values):
             limits[TOKENS_LIMIT] = plan.token_allowance
         plan.limits = limits
-    if (before is not None and "monthly_price_paise" in values and "quarterly_price_paise" not in values
-            and before["quarterly_price_paise"] is not None
-            and before["quarterly_price_paise"] == 3 * before["monthly_price_paise"]
-            and isinstance(plan.monthly_price_paise, int)):
-        plan.quarterly_price_paise = 3 * plan.monthly_price_paise  # it was 3 × monthly: it stays so
 
 
 # Rate plans ---------------------------------------------------------------------------------
@@ -230,7 +226,7 @@ def rate_plan_update(*, plan: RatePlan, addons: list[dict] | None = None, actor=
     for field, value in values.items():
         setattr(plan, field, value)
     if values:
-        _derive_figures(plan, values, before=before)
+        _derive_figures(plan, values)
         _full_clean(plan)
         _save(plan, conflict_field="code", message=f"A {plan.product} plan with code {plan.code} exists.")
     if addons is not None:

@@ -216,11 +216,14 @@ def test_changing_the_price_per_minute_moves_its_rupee_copy_and_keeps_other_keys
                            "pricePerMinutePaise": 205, "pricePerMinute": 2.05, "customKey": 7}
 
 
-def test_a_quarterly_price_that_was_three_months_follows_the_monthly_price(admin_client):
+def test_a_quarterly_price_of_three_months_is_shown_empty_so_it_follows_the_monthly_price(admin_client):
     plan = RatePlan.objects.get(product="telephony", code="STARTER")
     assert plan.quarterly_price_paise == 3 * plan.monthly_price_paise
     page = admin_client.get(f"{PLAN_URL}{plan.pk}/change/").content.decode()
     assert 'name="quarterly_price" value' not in page  # shown empty: it is 3 × monthly
-    services.rate_plan_update(plan=plan, monthly_price_paise=40_000)  # through the API's service
+    data = _plan_form(code="STARTER", name=plan.name, monthly_price="400", quarterly_price="",
+                      annual_price="3349", **{"addons-TOTAL_FORMS": "0"})
+    data.pop("product")
+    assert admin_client.post(f"{PLAN_URL}{plan.pk}/change/", data).status_code == 302
     plan.refresh_from_db()
-    assert plan.quarterly_price_paise == 120_000
+    assert (plan.monthly_price_paise, plan.quarterly_price_paise) == (40_000, None)  # 3 × monthly
