@@ -145,11 +145,15 @@ def test_admin_rate_plan_endpoints_need_staff(auth_client, method, path):
 
 def test_admin_rate_plan_reads(staff_client, starter):
     RatePlan.objects.filter(pk=starter.pk).update(is_active=False)
-    listed = staff_client.get("/api/rate-plans")
+    listed = staff_client.get("/api/rate-plans", {"product": "telephony", "page": 1, "page_size": 2})
     assert listed.status_code == 200 and listed.json()["success"] is True
-    data = listed.json()["data"]
-    rows = data["results"] if isinstance(data, dict) else data
-    assert starter.pk in [p["id"] for p in rows]  # "including inactive ones"
+    # DESIGN §5: "Lists in the success envelope are pages: data: {results, count, page, page_size,
+    # total_pages} with ?page=&page_size="
+    page = listed.json()["data"]
+    assert page == {**page, "count": 3, "page": 1, "page_size": 2, "total_pages": 2}
+    assert set(page) == {"results", "count", "page", "page_size", "total_pages"}
+    assert starter.pk in [p["id"] for p in page["results"]]  # "including inactive ones"
+    assert len(page["results"]) == 2
     one = staff_client.get(f"/api/rate-plans/{starter.pk}")
     assert one.status_code == 200 and one.json()["data"]["plan_code"] == "STARTER"
     by_code = staff_client.get("/api/rate-plans/code/STARTER")
