@@ -215,3 +215,25 @@ def test_verify_unauthorized(sandbox):
 def test_health():
     response = APIClient().get("/api/health")
     assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+def test_create_order_for_basic_is_refused(auth_client, sandbox):
+    # "Body: { plan: "standard"|"premium" }": the free plan is never sold
+    response = auth_client.post(CREATE, {"plan": "basic"}, format="json")
+    assert response.status_code == 400 and set(response.json()) == {"error"}
+
+
+def test_verify_with_another_plan_than_the_order_is_rejected(auth_client, sandbox):
+    # DESIGN §4.5: "a plan/package_id in the verify body that disagrees is rejected"
+    order = auth_client.post(CREATE, {"plan": "standard"}, format="json").json()
+    checkout = sandbox.pay(order_id=order["order_id"], amount_paise=order["amount"], currency="INR")
+    response = auth_client.post(VERIFY, {"plan": "premium", **checkout}, format="json")
+    assert response.status_code == 400 and set(response.json()) == {"error"}
+    assert auth_client.get(USAGE).json()["plan"] == "basic"
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_set_plan_other_methods_keep_the_flat_envelope(auth_client, method):
+    # DESIGN §5: flat errors {"error": "…"} on the token paths
+    response = getattr(auth_client, method)(SET_PLAN)
+    assert response.status_code == 405 and set(response.json()) == {"error"}

@@ -321,3 +321,40 @@ def test_usage_get_and_post(auth_client, staff_client, sandbox, starter):
     assert data["usage"]["extensions"]["limit"] == 2 + 5
     over = staff_client.post(f"{SUBS}/{sub_id}/usage", {"metric": "extensions", "used": 8}, format="json")
     _assert_error_envelope(over, 409)
+
+
+def test_create_with_payment_when_already_active_is_conflict(auth_client, sandbox, starter):
+    # DESIGN §4.3: "an active, past_due or suspended one → 409 (use change-plan)"
+    _active(auth_client, sandbox, starter)
+    response = auth_client.post(CREATE, {"planId": starter.pk, "billingCycle": "monthly",
+                                         "customerData": CUSTOMER_DATA}, format="json")
+    _assert_error_envelope(response, 409)
+
+
+def test_create_with_payment_bad_gstin_is_400(auth_client, sandbox, starter):
+    # DESIGN §4.3: "GSTIN checked for format and check digit"
+    response = auth_client.post(CREATE, {"planId": starter.pk, "billingCycle": "monthly",
+                                         "customerData": {**CUSTOMER_DATA, "gstNumber": "27AAPFU0939F1ZX"}},
+                                format="json")
+    _assert_error_envelope(response, 400)
+    assert not Subscription.objects.filter(user=auth_client.user).exists()
+
+
+def test_verify_payment_for_another_subscription_changes_nothing(auth_client, sandbox, starter, client_for):
+    # DESIGN §4.3: "checks ... that the order belongs to that subscription and caller"
+    from accounts.tests.factories import UserFactory
+
+    _, checkout = _buy(auth_client, sandbox, starter)
+    other = client_for(UserFactory())
+    response = other.post(VERIFY, checkout, format="json")
+    assert response.status_code in (400, 404)
+    _assert_error_envelope(response, response.status_code)
+    assert Subscription.objects.get(pk=checkout["subscriptionId"]).status == "pending"
+
+
+def test_my_subscription_product_query(auth_client):
+    # DESIGN §4.3: DEFAULT_PLAN_PRODUCT ... "when no ?product= is given"
+    auth_client.get("/api/tokens/usage")  # provisions the basic token plan
+    _assert_error_envelope(auth_client.get(MINE), 404)
+    response = auth_client.get(MINE, {"product": "tokens"})
+    assert response.status_code == 200 and response.json()["data"]["ratePlan"]["plan_code"] == "basic"

@@ -163,3 +163,36 @@ def test_package_unknown(bot_client, sandbox):
                                format="json")
     assert response.status_code in (400, 404)
     _status_error(response, response.status_code)
+
+
+def test_package_verify_with_another_package_is_rejected(bot_client, sandbox):
+    # DESIGN §4.5: "a plan/package_id in the verify body that disagrees is rejected"
+    package = CreditPackage.objects.get(name="Premium Pack")
+    other = CreditPackage.objects.get(name="Pro Pack")
+    data = bot_client.post("/api/payments/create-order", {"package_id": package.pk, "phone_number": PHONE},
+                           format="json").json()["data"]
+    checkout = sandbox.pay(order_id=data["order_id"], amount_paise=data["amount"], currency="INR")
+    _status_error(bot_client.post("/api/payments/verify",
+                                  {**checkout, "phone_number": PHONE, "package_id": other.pk},
+                                  format="json"), 400)
+    assert _ok(bot_client.get(f"/api/users/{PHONE}"), "User profile retrieved successfully")["credits"] == 3
+
+
+def test_user_reads_own_profile_and_history_with_jwt(bot_client, client_for):
+    # DESIGN §5: /api/users/:phone and /api/credits/history/:user_id — "API key of the user's
+    # tenant, staff, or the user"
+    from accounts.models import User
+
+    bot_client.get(f"/api/bot/credits/{PHONE}")
+    me = User.objects.get(phone=PHONE)
+    client = client_for(me)
+    profile = _ok(client.get(f"/api/users/{PHONE}"), "User profile retrieved successfully")
+    assert profile["id"] == me.pk and profile["credits"] == 3
+    history = _ok(client.get(f"/api/credits/history/{me.pk}"), "Credit history retrieved successfully")
+    assert history["total"] == 1
+
+
+def test_history_of_another_user_is_not_found(bot_client, auth_client):
+    bot_client.get(f"/api/bot/credits/{PHONE}")
+    user_id = _ok(bot_client.get(f"/api/users/{PHONE}"), "User profile retrieved successfully")["id"]
+    _status_error(auth_client.get(f"/api/credits/history/{user_id}"), 404)
