@@ -8,6 +8,7 @@ from config import envelopes
 from config.api import SuccessAPIView, envelope_serializer
 from config.envelopes import success_response
 from config.errors import InvalidInput
+from config.pagination import PAGE_PARAMETERS, page_params, page_serializer, paginate
 from config.permissions import IsStaff
 from config.schema import error_responses
 from plans import selectors, services
@@ -20,8 +21,9 @@ SUCCESS = envelopes.SUCCESS
 
 PublicPlansEnvelope = envelope_serializer("PublicRatePlansEnvelope", s.PublicRatePlanSerializer,
                                           envelope=SUCCESS, many=True)
-StaffPlansEnvelope = envelope_serializer("StaffRatePlansEnvelope", s.StaffRatePlanSerializer,
-                                         envelope=SUCCESS, many=True)
+# DESIGN §5: lists in the success envelope are pages (the public list keeps seed 002's array).
+StaffPlansEnvelope = envelope_serializer(
+    "StaffRatePlansEnvelope", page_serializer("StaffRatePlanPage", s.StaffRatePlanSerializer), envelope=SUCCESS)
 StaffPlanEnvelope = envelope_serializer("StaffRatePlanEnvelope", s.StaffRatePlanSerializer, envelope=SUCCESS)
 QuoteEnvelope = envelope_serializer("RatePlanQuoteEnvelope", s.RatePlanQuoteSerializer, envelope=SUCCESS)
 DeleteEnvelope = envelope_serializer("RatePlanDeleteEnvelope", s.RatePlanDeleteResultSerializer, envelope=SUCCESS)
@@ -106,12 +108,15 @@ def _plan_response(plan: RatePlan, *, status=200, message=None):
 
 
 class RatePlanListView(_StaffView):
-    @extend_schema(tags=TAGS, operation_id="rate_plans_list", parameters=[PRODUCT_PARAMETER],
-                   summary="Every plan, inactive and private too (staff)",
+    @extend_schema(tags=TAGS, operation_id="rate_plans_list", parameters=[PRODUCT_PARAMETER, *PAGE_PARAMETERS],
+                   summary="Every plan, inactive and private too (staff), a page at a time",
                    responses={200: StaffPlansEnvelope, **error_responses(SUCCESS, 400, 401, 403)})
     def get(self, request):
+        page, page_size = page_params(request.query_params)
         plans = selectors.rate_plans_all(product=request.query_params.get("product"))
-        return success_response(s.StaffRatePlanSerializer(plans, many=True).data)
+        result = paginate(plans, page=page, page_size=page_size)
+        result["results"] = s.StaffRatePlanSerializer(result["results"], many=True).data
+        return success_response(result)
 
     @extend_schema(tags=TAGS, operation_id="rate_plans_create", request=s.RatePlanWriteSerializer,
                    summary="Create a plan (staff)",

@@ -107,7 +107,7 @@ class BotDeductView(_BotView):
         description="Deduct credits (default 1) after a generation. Short balance → 402 "
                     "`INSUFFICIENT_CREDITS`, nothing deducted. A deactivated user → 403 "
                     "\"User is inactive.\", nothing deducted.",
-        responses={200: envelope_serializer("BotDeductEnvelope", s.BotDeductResultSerializer,
+        responses={200: envelope_serializer("BotDeductEnvelope", s.RemainingCreditsSerializer,
                                             envelope=STATUS),
                    402: envelope_serializer("BotInsufficientEnvelope", s.RemainingCreditsSerializer,
                                             envelope=STATUS),
@@ -128,10 +128,9 @@ class BotDeductView(_BotView):
             idempotency_key=ledger_key(request, "bot-deduct"),
             metadata=key_metadata(request, {"label": label} if label else None),
         )
-        return status_response(messages.deducted_message(txn.balance_after), {
-            "remaining_credits": txn.balance_after, "credits_deducted": txn.credits,
-            "transaction_id": txn.pk,
-        })
+        # Seed 003's data is exactly {"remaining_credits": n}.
+        return status_response(messages.deducted_message(txn.balance_after),
+                               {"remaining_credits": txn.balance_after})
 
 
 # --- a user's profile and history (API key of the user's tenant, staff, or the user) ------------
