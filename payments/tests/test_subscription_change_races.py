@@ -98,18 +98,18 @@ def test_a_newer_change_plan_racing_the_payment_never_applies_both(fake_razorpay
     subscription first wins; the other finds it decided. No deadlock, no 500, one outcome."""
     from accounts.tests.factories import UserFactory
 
-    for round_ in range(2):
+    for _ in range(2):
         slow_change.clear()
         user = UserFactory()
-        client = client_for(user)
+        client, other_tab = client_for(user), client_for(user)
         subscription = telephony_subscription(user=user)
         data = _upgrade_order(client, subscription, plan="CALL_CENTER")
         paid = fake_razorpay.pay(data["orderId"])
+        change_url = f"/api/subscriptions/{subscription.pk}/change-plan"
+        downgrade = {"planId": telephony_plan("STARTER").pk, "billingCycle": "annual"}
         verify, newer = _run(
             lambda c=client, d={**paid, "subscriptionId": subscription.pk}: c.post(VERIFY, d, format="json"),
-            lambda c=client_for(user): c.post(f"/api/subscriptions/{subscription.pk}/change-plan",
-                                              {"planId": telephony_plan("STARTER").pk, "billingCycle": "annual"},
-                                              format="json"),
+            lambda c=other_tab, u=change_url, d=downgrade: c.post(u, d, format="json"),
         )
         assert verify.status_code in (200, 409), verify.content
         order = PaymentOrder.objects.get(gateway_order_id=data["orderId"])
