@@ -408,3 +408,14 @@ def test_order_constraints_tie_upgrade_orders_to_their_change(auth_client, start
     with pytest.raises(IntegrityError), transaction.atomic():  # the figures add up
         SubscriptionPlanChange.objects.filter(pk=order.plan_change_id).update(credit_paise=1)
     assert Decimal(order.amount_paise) == Decimal(38350)
+
+
+def test_the_admin_shows_pending_upgrades_on_the_subscription(client, auth_client, starter):
+    from django.urls import reverse
+
+    change(auth_client, starter, planId=telephony_plan("CALL_CENTER").pk)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:subscriptions_subscription_change", args=[starter.pk]))
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "Awaiting payment" in content and "change_requested" in content
