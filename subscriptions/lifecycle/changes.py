@@ -99,6 +99,8 @@ def _check_changeable(subscription: Subscription) -> None:
     if subscription.status == Status.PENDING or subscription.current_period_end is None:
         raise Conflict("This subscription has not started: pay its checkout, or start a new checkout "
                        "with the plan you want.", code="subscription_not_started")
+    if subscription.current_period_start is None or subscription.current_period_end <= subscription.current_period_start:
+        raise Conflict("This subscription has no current period to prorate.", code="invalid_status")
 
 
 def _check_target(subscription: Subscription, plan_quote: PlanQuote) -> None:
