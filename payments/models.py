@@ -65,6 +65,10 @@ class PaymentOrder(models.Model):
     lines = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder,
                              help_text="[{kind, description, quantity, unitPaise, amountPaise}] before tax")
     tax_paise = models.BigIntegerField(default=0, help_text="GST included in amount_paise")
+    # Upgrade orders (purpose "upgrade", change-plan): the prorated change they pay for; `plan` is
+    # the plan changed to.
+    plan_change = models.OneToOneField("subscriptions.SubscriptionPlanChange", null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="payment_order")
 
     amount_paise = models.BigIntegerField(help_text="Computed by the server")
     currency = models.CharField(max_length=3, default="INR")
@@ -129,6 +133,11 @@ class PaymentOrder(models.Model):
                             purpose__in=["checkout", "upgrade", "renewal"])
                 | (~Q(kind="subscription") & Q(subscription__isnull=True, purpose="")),
                 name="payorder_subscription_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(purpose="upgrade", plan_change__isnull=False)
+                | (~Q(purpose="upgrade") & Q(plan_change__isnull=True)),
+                name="payorder_upgrade_has_plan_change",
             ),
             models.CheckConstraint(condition=Q(tax_paise__gte=0) & Q(tax_paise__lte=F("amount_paise")),
                                    name="payorder_tax_within_amount"),

@@ -7,4 +7,6 @@ urlpatterns = [
          name="subscriptions-create-with-payment"),
     path("api/subscriptions/verify-payment", views.VerifyPaymentView.as_view(),
          name="subscriptions-verify-payment"),
+    path("api/subscriptions/<int:pk>/change-plan", views.ChangePlanView.as_view(),
+         name="subscriptions-change-plan"),
 ]

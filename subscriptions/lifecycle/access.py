@@ -67,6 +67,11 @@ def may_manage(caller: Caller, subscription) -> bool:
         caller.is_staff and _tenant_allows(caller.staff_tenant, subscription))
 
 
+def may_change_plan(caller: Caller, subscription) -> bool:
+    """change-plan (it may open an order for the subscriber to pay): as the owner actions."""
+    return may_manage(caller, subscription)
+
+
 def may_act_as_staff(caller: Caller, subscription) -> bool:
     """suspend, activate, renew."""
     return caller.api_key is None and caller.is_staff and _tenant_allows(caller.staff_tenant, subscription)

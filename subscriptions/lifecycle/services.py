@@ -300,13 +300,19 @@ def subscription_update(*, subscription_id: int, actor, auto_renew: bool | None 
         subscription.auto_renew = True
     if auto_renew is False:
         subscription.auto_renew = False
-    if clear_scheduled_change:
+    settings_changed = _state(subscription) != before
+    cleared = clear_scheduled_change and subscription.scheduled_plan_id is not None
+    if cleared:
         subscription.scheduled_plan = None
         subscription.scheduled_billing_cycle = ""
-    if _state(subscription) == before:
+    if not settings_changed and not cleared:
         return subscription
     subscription.save()
-    _record(subscription, Kind.UPDATED, now=now, before=before, actor=actor, reason=reason or "update")
+    if settings_changed:
+        _record(subscription, Kind.UPDATED, now=now, before=before, actor=actor, reason=reason or "update")
+    if cleared:
+        _record(subscription, Kind.CHANGE_CLEARED, now=now, before=before, actor=actor,
+                reason=reason or "scheduled change cleared")
     _audit(subscription, "update", before=before, actor=actor, reason=reason)
     return subscription
 
