@@ -241,8 +241,7 @@ RULES: dict[str, Rule] = {
     "credits.allocate": Rule(platform=WRITE),
     "credits.tenant_wallets.read": Rule(platform=READ),
     # credits: a tenant's own wallet (its staff or its bot key)
-    "credits.tenant_wallet.read": Rule(platform=READ, tenant_roles=ANY_TENANT_ROLE, api_key_scope="bot",
-                                       obj="tenant"),
+    "credits.tenant_wallet.read": Rule(tenant_roles=ANY_TENANT_ROLE, api_key_scope="bot", obj="tenant"),
     "credits.tenant_wallet.deduct": Rule(tenant_roles=ANY_TENANT_ROLE, api_key_scope="bot", obj="tenant"),
     # credits of a person: grants and adjustments by staff
     "credits.user.grant": Rule(platform=WRITE, obj="user"),
@@ -250,6 +249,8 @@ RULES: dict[str, Rule] = {
     "user.read": Rule(platform=READ, tenant_roles=ANY_TENANT_ROLE, api_key_scope="bot", owner=True, obj="user"),
     # token quotas (seeds 000/001)
     "token.usage.read": Rule(persons=True),
+    # acting on another person's tokens at all (user_id): staff, tokens keys (objects: below)
+    "token.for_user": Rule(platform=WRITE, tenant_roles=ANY_TENANT_ROLE, api_key_scope="tokens"),
     "token.consume": Rule(platform=WRITE, tenant_roles=ANY_TENANT_ROLE, api_key_scope="tokens", owner=True,
                           obj="user"),
     "token.plan.change": Rule(platform=WRITE, tenant_roles=ANY_TENANT_ROLE, api_key_scope="tokens",
