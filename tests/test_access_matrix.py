@@ -141,9 +141,12 @@ MATRIX = {
         400, other_user=404, tenant_staff_a=403, tenant_admin_a=403, tenant_admin_b=404, support=403)),
     ("api/subscriptions/<int:pk>/cancel", "POST"): ({"nope": 1}, authed(
         400, other_user=404, tenant_staff_a=403, tenant_admin_a=403, tenant_admin_b=404, support=403)),
-    ("api/subscriptions/<int:pk>/suspend", "POST"): ({"nope": 1}, authed(403, admin=400, super_admin=400)),
-    ("api/subscriptions/<int:pk>/activate", "POST"): ({"nope": 1}, authed(403, admin=400, super_admin=400)),
-    ("api/subscriptions/<int:pk>/renew", "POST"): ({"nope": 1}, authed(403, admin=400, super_admin=400)),
+    ("api/subscriptions/<int:pk>/suspend", "POST"): ({"nope": 1}, authed(
+        403, other_user=404, tenant_admin_b=404, admin=400, super_admin=400)),
+    ("api/subscriptions/<int:pk>/activate", "POST"): ({"nope": 1}, authed(
+        403, other_user=404, tenant_admin_b=404, admin=400, super_admin=400)),
+    ("api/subscriptions/<int:pk>/renew", "POST"): ({"nope": 1}, authed(
+        403, other_user=404, tenant_admin_b=404, admin=400, super_admin=400)),
     ("api/subscriptions/<int:pk>/usage", "GET"): (None, authed_or_key(
         200, other_user=404, tenant_admin_b=404, key_b=404)),
     ("api/subscriptions/<int:pk>/usage", "POST"): ({"nope": 1}, authed_or_key(

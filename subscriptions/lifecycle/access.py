@@ -45,13 +45,6 @@ class IsSubscriptionStaff(BasePermission):
         return policy_allows(principal_of(request), "subscription.list")
 
 
-class IsSubscriptionOperator(BasePermission):
-    """Staff actions (suspend, activate, renew): platform super_admin/admin (403 for others)."""
-
-    def has_permission(self, request, view):
-        return policy_allows(principal_of(request), "subscription.staff_action")
-
-
 class IsPersonOrUsageKey(BasePermission):
     """A person with a JWT, or an API key with scope "usage"."""
 
