@@ -10,7 +10,7 @@ class UserSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         fields = [
             "id", "email", "phone", "name", "business_name", "is_whatsapp_verified",
             "industry_type", "sub_industry", "core_processes", "monthly_revenue", "employees",
-            "goal_amount", "goal_years", "tenant", "is_staff", "created_at", "updated_at",
+            "goal_amount", "goal_years", "tenant", "role", "is_staff", "created_at", "updated_at",
         ]
         read_only_fields = fields
 

@@ -21,7 +21,7 @@ from config.errors import InvalidInput, NotFound
 from config.ids import positive_id
 from config.models import AuditEvent
 from config.pagination import PAGE_PARAMETERS, page_params, page_serializer, paginate
-from config.permissions import IsStaff
+from config.policy import PolicyPermission
 from config.schema import error_responses
 
 TAGS = ["admin audit"]
@@ -121,8 +121,8 @@ def audit_events_filtered(params):
 
 
 class AuditLogListView(SuccessAPIView):
-    permission_classes = [IsStaff]
-    policy_action = "audit.read"  # config.policy (platform staff) once it lands
+    permission_classes = [PolicyPermission]
+    policy_action = "audit.read"
 
     @extend_schema(tags=TAGS, operation_id="audit_logs_list", parameters=[*PAGE_PARAMETERS, *FILTER_PARAMETERS],
                    summary="The audit trail, newest first (platform staff)",
@@ -136,7 +136,7 @@ class AuditLogListView(SuccessAPIView):
 
 
 class AuditLogDetailView(SuccessAPIView):
-    permission_classes = [IsStaff]
+    permission_classes = [PolicyPermission]
     policy_action = "audit.read"
 
     @extend_schema(tags=TAGS, operation_id="audit_logs_retrieve", summary="One audit event (platform staff)",

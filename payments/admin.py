@@ -12,6 +12,7 @@ from accounts.display import user_with_tenant
 from config.admin_actions import action_form_response
 from config.errors import ServiceError
 from config.money import rupees
+from config.policy import principal_for_user
 from payments import selectors, services
 from payments.forms import RefundForm
 from payments.invoices.admin import InvoiceInline
@@ -121,6 +122,7 @@ class PaymentOrderAdmin(_ReadOnlyAdmin):
             for order in orders:
                 try:
                     refund = services.order_refund(
+                        principal=principal_for_user(request.user),
                         order_id=order.pk, amount_paise=form.cleaned_data["amount"],
                         reason=form.cleaned_data["reason"], actor=request.user,
                     )

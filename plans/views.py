@@ -9,7 +9,7 @@ from config.api import SuccessAPIView, envelope_serializer
 from config.envelopes import success_response
 from config.errors import InvalidInput
 from config.pagination import PAGE_PARAMETERS, page_params, page_serializer, paginate
-from config.permissions import IsStaff
+from config.policy import PolicyPermission
 from config.schema import error_responses
 from plans import selectors, services
 from plans import serializers as s
@@ -76,7 +76,11 @@ class _PublicView(SuccessAPIView):
 
 
 class _StaffView(SuccessAPIView):
-    permission_classes = [IsStaff]
+    """The catalog API: platform staff read (support included), super_admin/admin write."""
+
+    permission_classes = [PolicyPermission]
+    policy_action = {"GET": "catalog.read", "POST": "catalog.write", "PUT": "catalog.write",
+                     "DELETE": "catalog.write"}
 
 
 class PublicRatePlansView(_PublicView):

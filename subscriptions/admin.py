@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from config.admin_actions import action_form_response
 from config.errors import ServiceError
 from config.money import rupees
+from config.policy import principal_for_user
 from subscriptions.forms import TokenPlanChangeForm
 from subscriptions.lifecycle.admin import LifecycleAdminActions
 from subscriptions.models import Subscription, SubscriptionEvent, SubscriptionPlanChange, UsageCounter
@@ -119,7 +120,7 @@ class SubscriptionAdmin(LifecycleAdminActions, admin.ModelAdmin):
             for subscription in subscriptions:
                 try:
                     change = token_plan_change(
-                        user=subscription.user, plan_code=plan.code,
+                        principal=principal_for_user(request.user), user=subscription.user, plan_code=plan.code,
                         reset_used=form.cleaned_data["reset_used"], actor=request.user,
                         reason=reason,
                     )

@@ -9,7 +9,7 @@ from config.envelopes import success_response
 from config.errors import NotFound
 from config.idempotency import idempotent
 from config.pagination import PAGE_PARAMETERS, page_params
-from config.permissions import IsStaff
+from config.policy import PolicyPermission
 from config.schema import error_responses
 from credits import selectors, services
 from credits import serializers as s
@@ -26,16 +26,22 @@ ADMIN_TAGS = ["admin credits"]
 SUCCESS = envelopes.SUCCESS
 
 class _StaffView(SuccessAPIView):
-    permission_classes = [IsStaff]
+    """Platform staff only (DESIGN §4.6): reads for every platform role, moves for super_admin/admin."""
+
+    permission_classes = [PolicyPermission]
 
 
 class MasterWalletView(_StaffView):
+    policy_action = "credits.master.read"
+
     @extend_schema(tags=ADMIN_TAGS, responses={200: WalletEnvelope, **error_responses(SUCCESS, 401, 403)})
     def get(self, request):
         return success_response(s.wallet_data(services.wallet_get_platform()))
 
 
 class MasterPurchaseView(_StaffView):
+    policy_action = "credits.master.purchase"
+
     @extend_schema(tags=ADMIN_TAGS, request=s.PurchaseSerializer, parameters=[IDEMPOTENCY_PARAMETER],
                    description="Record credits bought for the platform's inventory (the master wallet).",
                    responses={201: MovementEnvelope, **error_responses(SUCCESS, 400, 401, 403, 409)})
@@ -58,6 +64,8 @@ class MasterPurchaseView(_StaffView):
 
 
 class TenantWalletsView(_StaffView):
+    policy_action = "credits.tenant_wallets.read"
+
     @extend_schema(tags=ADMIN_TAGS, parameters=PAGE_PARAMETERS,
                    responses={200: envelope_serializer("TenantWalletsEnvelope", s.TenantWalletPageSerializer,
                                                        envelope=SUCCESS),
@@ -69,6 +77,8 @@ class TenantWalletsView(_StaffView):
 
 
 class AllocateView(_StaffView):
+    policy_action = "credits.allocate"
+
     @extend_schema(tags=ADMIN_TAGS, request=s.AllocateSerializer, parameters=[IDEMPOTENCY_PARAMETER],
                    description="Move credits from the master wallet to a tenant's wallet.",
                    responses={201: envelope_serializer("AllocationEnvelope", s.AllocationSerializer,

@@ -146,7 +146,7 @@ class ChangePlanView(_CheckoutView):
 
     def _change(self, request, pk: int):
         subscription = subscription_get(subscription_id=pk)
-        access.require(access.may_change_plan(access.caller_of(request), subscription))
+        access.require(access.caller_of(request), "subscription.manage", subscription)
         data = _valid(s.ChangePlanIn, request)
         result = plan_changes.subscription_change_plan(
             subscription=subscription, actor=request.user, plan_id=data["planId"],

@@ -78,7 +78,7 @@ def _record(subscription: Subscription, kind: str, *, now: datetime, before: dic
 def _audit(subscription: Subscription, action: str, *, before: dict | None, actor, reason: str) -> None:
     """Staff actions are operator actions (DESIGN §4.6): one audit event each. A customer acting
     on their own subscription is in its event history only."""
-    if not getattr(actor, "is_staff", False):
+    if not getattr(actor, "role", ""):
         return
     audit_record(actor=actor, action=f"subscription.{action}", object_type="subscription",
                  object_id=subscription.pk, tenant_id=subscription.user.tenant_id, before=before,

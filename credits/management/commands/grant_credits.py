@@ -11,6 +11,7 @@ from accounts.phones import phone_normalize
 from accounts.selectors import user_by_phone
 from config.audit import audit_context
 from config.errors import ServiceError
+from config.policy import policy_allows, principal_for_user
 from credits import services
 from tenants.models import Tenant
 
@@ -61,9 +62,9 @@ class Command(BaseCommand):
                 raise CommandError("No such user.")
             actor = None
             if opts["actor_email"]:
-                actor = User.objects.filter(email__iexact=opts["actor_email"], is_staff=True).first()
-                if actor is None:
-                    raise CommandError("--actor-email must name a staff user.")
+                actor = User.objects.filter(email__iexact=opts["actor_email"]).first()
+                if actor is None or not policy_allows(principal_for_user(actor), "credits.user.grant", user):
+                    raise CommandError("--actor-email must name platform staff (super_admin or admin).")
             wallet = services.wallet_get_or_create_for_user(user=user)
             with audit_context(actor_label="command:grant_credits"):
                 txn = services.wallet_adjust(
