@@ -8,6 +8,7 @@ from django.core.management.base import CommandError
 from accounts.merge import account_merge
 from accounts.tests.factories import PhoneUserFactory, UserFactory
 from config.models import AuditEvent
+from config.policy import principal_for_user
 from credits import services as credit_services
 from credits.models import Wallet
 from plans import services as plan_services
@@ -152,10 +153,12 @@ def test_staff_subscription_actions_are_audited_and_the_owners_are_not(staff_cli
 
 def test_a_staff_token_plan_change(staff_user):
     user = UserFactory()
-    token_plan_change(user=user, plan_code="premium", actor=staff_user, reason="support ticket")
+    token_plan_change(principal=principal_for_user(staff_user), user=user, plan_code="premium",
+                      actor=staff_user, reason="support ticket")
     event = only_event(action="token_plan.change", object_type="user", object_id=str(user.pk), actor=staff_user)
     assert (event.before["plan"], event.after["plan"]) == ("basic", "premium")
-    token_plan_change(user=user, plan_code="basic", actor=user)  # the user's own change
+    token_plan_change(principal=principal_for_user(user), user=user, plan_code="basic",
+                      actor=user)  # the user's own change
     assert AuditEvent.objects.count() == 1
 
 
