@@ -78,12 +78,8 @@ class WalletAdmin(admin.ModelAdmin):
         done, failed = 0, []
         for wallet in queryset.order_by("pk"):
             try:
-                if operation == "grant":
-                    services.wallet_grant(wallet=wallet, credits=credits, source="adjustment",
-                                          actor=request.user, reason=reason, metadata={"via": "admin"})
-                else:
-                    services.wallet_deduct(wallet=wallet, credits=credits, source="adjustment",
-                                           actor=request.user, reason=reason, metadata={"via": "admin"})
+                services.wallet_adjust(wallet=wallet, credits=credits, deduct=operation != "grant",
+                                       actor=request.user, reason=reason, metadata={"via": "admin"})
                 done += 1
             except services.InsufficientCredits as exc:
                 failed.append(f"{wallet}: "

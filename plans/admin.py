@@ -149,9 +149,9 @@ class RatePlanAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         values = form.service_values()
         if change:
-            services.rate_plan_update(plan=obj, **values)
+            services.rate_plan_update(plan=obj, actor=request.user, **values)
         else:
-            plan = services.rate_plan_create(product=form.cleaned_data["product"], **values)
+            plan = services.rate_plan_create(product=form.cleaned_data["product"], actor=request.user, **values)
             obj.pk, obj.created_at, obj.updated_at = plan.pk, plan.created_at, plan.updated_at
             obj._state.adding = False
             obj._state.db = plan._state.db
@@ -166,13 +166,13 @@ class RatePlanAdmin(admin.ModelAdmin):
                 continue
             rows.append({"code": data["code"], "description": data.get("description") or "",
                          **addon_form.paise_values()})
-        services.rate_plan_addons_set(plan=form.instance, addons=rows)
+        services.rate_plan_addons_set(plan=form.instance, addons=rows, actor=request.user)
         # The admin's change message reads these; the service did the saving.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request, obj):
         try:
-            deleted = services.rate_plan_delete(plan=obj)
+            deleted = services.rate_plan_delete(plan=obj, actor=request.user)
         except ServiceError as exc:
             messages.error(request, f"{obj}: {exc.message}")
             return
@@ -186,7 +186,7 @@ class RatePlanAdmin(admin.ModelAdmin):
     @admin.action(description="Activate selected plans")
     def activate(self, request, queryset):
         for plan in queryset:
-            services.rate_plan_activate(plan=plan)
+            services.rate_plan_activate(plan=plan, actor=request.user)
         self.message_user(request, f"{queryset.count()} plan(s) activated.")
 
     @admin.action(description="Deactivate selected plans")
@@ -194,7 +194,7 @@ class RatePlanAdmin(admin.ModelAdmin):
         done = 0
         for plan in queryset:
             try:
-                services.rate_plan_deactivate(plan=plan)
+                services.rate_plan_deactivate(plan=plan, actor=request.user)
                 done += 1
             except ServiceError as exc:
                 self.message_user(request, f"{plan}: {exc.message}", messages.ERROR)
@@ -236,15 +236,15 @@ class CreditPackageAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         values = form.service_values()
         if change:
-            services.credit_package_update(package=obj, **values)
+            services.credit_package_update(package=obj, actor=request.user, **values)
         else:
-            package = services.credit_package_create(**values)
+            package = services.credit_package_create(actor=request.user, **values)
             obj.pk, obj.created_at, obj.updated_at = package.pk, package.created_at, package.updated_at
             obj._state.adding = False
             obj._state.db = package._state.db
 
     def delete_model(self, request, obj):
-        if not services.credit_package_delete(package=obj):
+        if not services.credit_package_delete(package=obj, actor=request.user):
             messages.warning(request, f"{obj} is in use; it was deactivated instead of deleted.")
 
     def delete_queryset(self, request, queryset):
@@ -254,5 +254,5 @@ class CreditPackageAdmin(admin.ModelAdmin):
     @admin.action(description="Deactivate selected packages")
     def deactivate(self, request, queryset):
         for package in queryset:
-            services.credit_package_deactivate(package=package)
+            services.credit_package_deactivate(package=package, actor=request.user)
         self.message_user(request, f"{queryset.count()} package(s) deactivated.")

@@ -123,7 +123,7 @@ class RatePlanListView(_StaffView):
     def post(self, request):
         data = _validated(s.RatePlanWriteSerializer(data=request.data), PLAN_WRITE_CODES)
         try:
-            plan = services.rate_plan_create(**data.service_kwargs())
+            plan = services.rate_plan_create(actor=request.user, **data.service_kwargs())
         except InvalidInput as exc:
             raise data.api_error(exc, PLAN_WRITE_CODES) from exc
         return _plan_response(plan, status=201, message="Rate plan created")
@@ -142,7 +142,7 @@ class RatePlanDetailView(_StaffView):
         plan = selectors.rate_plan_get(plan_id=pk)
         data = _validated(s.RatePlanWriteSerializer(data=request.data, partial=True), PLAN_WRITE_CODES)
         try:
-            plan = services.rate_plan_update(plan=plan, **data.service_kwargs())
+            plan = services.rate_plan_update(plan=plan, actor=request.user, **data.service_kwargs())
         except InvalidInput as exc:
             raise data.api_error(exc, PLAN_WRITE_CODES) from exc
         return _plan_response(plan, message="Rate plan updated")
@@ -152,7 +152,7 @@ class RatePlanDetailView(_StaffView):
                    responses={200: DeleteEnvelope, **error_responses(SUCCESS, 401, 403, 404)})
     def delete(self, request, pk: int):
         plan = selectors.rate_plan_get(plan_id=pk)
-        deleted = services.rate_plan_delete(plan=plan)
+        deleted = services.rate_plan_delete(plan=plan, actor=request.user)
         message = "Rate plan deleted" if deleted else "Rate plan is in use; deactivated instead of deleted"
         return success_response({"id": pk, "deleted": deleted, "deactivated": not deleted}, message=message)
 

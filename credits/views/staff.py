@@ -13,7 +13,6 @@ from config.policy import PolicyPermission
 from config.schema import error_responses
 from credits import selectors, services
 from credits import serializers as s
-from credits.models import CreditTransaction
 from credits.views.common import (
     IDEMPOTENCY_PARAMETER,
     MovementEnvelope,
@@ -53,15 +52,13 @@ class MasterPurchaseView(_StaffView):
         body = s.PurchaseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        wallet = services.wallet_get_platform()
         metadata = {name: data[name] for name in ("vendor", "amount_paise") if name in data}
-        txn = services.wallet_grant(
-            wallet=wallet, credits=data["credits"], source=CreditTransaction.Source.PAYMENT,
-            actor=request.user, reason=data.get("reason") or "Master wallet purchase",
+        txn = services.master_wallet_purchase(
+            credits=data["credits"], actor=request.user, reason=data.get("reason") or "Master wallet purchase",
             reference_id=data.get("reference_id"), idempotency_key=ledger_key(request, "purchase"),
             metadata=metadata,
         )
-        wallet.refresh_from_db()
+        wallet = services.wallet_get_platform()
         return success_response({"wallet": s.wallet_data(wallet),
                                  "transaction": s.TransactionSerializer(txn).data}, status=201)
 
@@ -97,11 +94,9 @@ class AllocateView(_StaffView):
         tenant = Tenant.objects.filter(pk=data["tenant_id"]).first()
         if tenant is None:
             raise NotFound("Tenant not found.", code="tenant_not_found")
-        master = services.wallet_get_platform()
-        target = services.wallet_get_or_create_for_tenant(tenant=tenant)
         with short_balance_worded("The master wallet"):
-            debit, credit = services.wallet_transfer(
-                source_wallet=master, target_wallet=target, credits=data["credits"], actor=request.user,
+            master, target, debit, credit = services.tenant_wallet_allocate(
+                tenant=tenant, credits=data["credits"], actor=request.user,
                 reason=data.get("reason") or f"Allocation to {tenant.slug}",
                 reference_id=data.get("reference_id"), idempotency_key=ledger_key(request, "allocate"),
             )

@@ -35,6 +35,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from config.audit import audit_record
 from config.errors import BadGateway, Conflict, InvalidInput, NotFound
 from config.policy import policy_require
 from payments.gateways import GatewayRefund, GatewayRejected, get_gateway
@@ -195,6 +196,7 @@ def _refund_request(*, principal, order_id: int, amount_paise, reason: str, acto
         refund.status = Refund.Status.REQUESTED
         refund.created_at = timezone.now()
         refund.save(update_fields=["amount_paise", "status", "created_at", "updated_at"])
+        _audit_refund_request(order=order, refund=refund, actor=actor, reason=reason)
         return refund, False
     amount = _check_amount(order, amount_paise)
     receipt = receipt or f"{order.receipt}-r{order.refunds.count() + 1}"  # ≤ 31 characters
@@ -202,7 +204,20 @@ def _refund_request(*, principal, order_id: int, amount_paise, reason: str, acto
         order=order, receipt=receipt, amount_paise=amount, status=Refund.Status.REQUESTED,
         source=Refund.Source.STAFF, reason=reason[:MAX_REASON], actor=actor,
     )
+    _audit_refund_request(order=order, refund=refund, actor=actor, reason=reason)
     return refund, False
+
+
+def _audit_refund_request(*, order: PaymentOrder, refund: Refund, actor, reason: str) -> None:
+    """The operator's refund (action `payment.refund`), recorded with the request itself: what the
+    gateway answers later (accepted, refused, unclear) shows on the refund, not here."""
+    audit_record(
+        actor=actor, action="payment.refund", object_type="payment_order", object_id=order.pk,
+        tenant_id=order.tenant_id,
+        before={"status": order.status, "amount_refunded_paise": order.amount_refunded_paise},
+        after={"refund_id": refund.pk, "receipt": refund.receipt, "amount_paise": refund.amount_paise,
+               "refund_status": refund.status, "gateway_order_id": order.gateway_order_id},
+        reason=reason)
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from config.audit import audit_record
 from config.errors import Conflict, InvalidInput, NotFound
 from plans.models import RatePlan
 from plans.selectors import PlanQuote
@@ -72,6 +73,16 @@ def _record(subscription: Subscription, kind: str, *, now: datetime, before: dic
         actor=actor if getattr(actor, "pk", None) else None, reason=(reason or "")[:REASON_MAX],
         data={"before": before or None, "after": after, **(data or {})}, created_at=now,
     )
+
+
+def _audit(subscription: Subscription, action: str, *, before: dict | None, actor, reason: str) -> None:
+    """Staff actions are operator actions (DESIGN §4.6): one audit event each. A customer acting
+    on their own subscription is in its event history only."""
+    if not getattr(actor, "role", ""):
+        return
+    audit_record(actor=actor, action=f"subscription.{action}", object_type="subscription",
+                 object_id=subscription.pk, tenant_id=subscription.user.tenant_id, before=before,
+                 after=_state(subscription), reason=reason)
 
 
 def _lock(subscription_id: int) -> Subscription:
@@ -266,6 +277,7 @@ def subscription_create_offline(*, user, plan_quote: PlanQuote, actor, reason: s
     _record(subscription, Kind.CREATED, now=now, before=None, actor=actor, reason=reason,
             data={"superseded": superseded, "totalPaise": plan_quote.quote.total_paise,
                   "offline": plan_quote.quote.total_paise > 0})
+    _audit(subscription, "create", before=None, actor=actor, reason=reason)
     return subscription
 
 
@@ -295,6 +307,7 @@ def subscription_update(*, subscription_id: int, actor, auto_renew: bool | None 
         return subscription
     subscription.save()
     _record(subscription, Kind.UPDATED, now=now, before=before, actor=actor, reason=reason or "update")
+    _audit(subscription, "update", before=before, actor=actor, reason=reason)
     return subscription
 
 
@@ -325,6 +338,7 @@ def subscription_cancel(*, subscription_id: int, actor, immediate: bool = False,
     subscription.save()
     _record(subscription, kind, now=now, before=before, actor=actor, reason=reason or "cancel",
             data={"immediate": immediate})
+    _audit(subscription, "cancel", before=before, actor=actor, reason=reason)
     return subscription
 
 
@@ -343,6 +357,7 @@ def subscription_suspend(*, subscription_id: int, actor, reason: str = "") -> Su
     subscription.status = Status.SUSPENDED
     subscription.save(update_fields=["status", "updated_at"])
     _record(subscription, Kind.SUSPENDED, now=now, before=before, actor=actor, reason=reason or "suspend")
+    _audit(subscription, "suspend", before=before, actor=actor, reason=reason)
     return subscription
 
 
@@ -366,6 +381,7 @@ def subscription_activate(*, subscription_id: int, actor, reason: str = "") -> S
                        f"one is {subscription.status}.", code="invalid_status")
     _record(subscription, Kind.ACTIVATED, now=now, before=before, actor=actor,
             reason=reason or "activate", data={"offline": before["status"] == Status.PENDING})
+    _audit(subscription, "activate", before=before, actor=actor, reason=reason)
     return subscription
 
 
@@ -393,4 +409,5 @@ def subscription_renew(*, subscription_id: int, actor, reason: str = "") -> Subs
     counters_sync(subscription)
     _record(subscription, Kind.RENEWED, now=now, before=before, actor=actor, reason=reason or "renew",
             data={"offline": True, "periodPricePaise": subscription.period_price_paise})
+    _audit(subscription, "renew", before=before, actor=actor, reason=reason)
     return subscription
