@@ -20,6 +20,7 @@ TENANT_SETTINGS = {
     "free_signup_credits": (_non_negative_int, "a whole number from 0 to 1000000000"),
 }
 SLUG_MAX = 100
+SLUG_ATTEMPTS = 20
 EDITABLE_FIELDS = ("name", "email", "phone", "settings")
 
 
@@ -103,14 +104,21 @@ def tenant_create(*, name: str, slug: str | None = None, email: str = "", phone:
         if not base:
             raise InvalidInput("The name gives no slug; send one.", code="invalid_slug",
                                fields={"slug": ["Required for this name."]})
-        clean = _slug_free(base)
-    try:
-        with transaction.atomic():
-            tenant = Tenant.objects.create(name=name, slug=clean, email=_email_clean(email), phone=phone,
-                                           settings=settings)
-    except IntegrityError as exc:  # a concurrent create took the slug
-        raise InvalidInput("A tenant with this slug exists.", code="slug_taken",
-                           fields={"slug": ["Taken."]}) from exc
+    fields = {"name": name, "email": _email_clean(email), "phone": phone, "settings": settings}
+    for _attempt in range(SLUG_ATTEMPTS):
+        if not slug:
+            clean = _slug_free(base)
+        try:
+            with transaction.atomic():
+                tenant = Tenant.objects.create(slug=clean, **fields)
+            break
+        except IntegrityError as exc:  # a concurrent create took the slug
+            if slug:
+                raise InvalidInput("A tenant with this slug exists.", code="slug_taken",
+                                   fields={"slug": ["Taken."]}) from exc
+    else:
+        raise Conflict("Too many tenants are being created with this name at once; try again.",
+                       code="slug_busy")
     audit_record(actor=actor, action="tenant.create", object_type="tenant", object_id=tenant.pk,
                  tenant_id=tenant.pk, before=None, after=tenant_state(tenant))
     return tenant
@@ -208,8 +216,12 @@ def tenant_archive(*, tenant: Tenant, actor=None, reason: str = "") -> Tenant:
 
 @transaction.atomic
 def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
+    """Low-level status change without an audit event (tests, fixtures). Operators go through
+    `tenant_suspend`, `tenant_reactivate` and `tenant_archive`."""
     if status not in Tenant.Status.values:
         raise InvalidInput("Unknown tenant status.", fields={"status": ["Invalid."]})
+    if _locked(tenant).is_archived and status != Tenant.Status.ARCHIVED:
+        raise TenantArchived()
     Tenant.objects.filter(pk=tenant.pk).update(status=status, updated_at=timezone.now())
     tenant.status = status
     tenant_cache_invalidate(tenant_id=tenant.pk)

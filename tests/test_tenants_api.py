@@ -152,8 +152,12 @@ def test_delete_archives_revokes_keys_refuses_logins_and_is_final(staff_client, 
 
 
 def test_stats(staff_client, client_for, tenant):
-    from credits.services import tenant_wallet_allocate, wallet_deduct, wallet_get_or_create_for_tenant
-    from credits.services import master_wallet_purchase
+    from credits.services import (
+        master_wallet_purchase,
+        tenant_wallet_allocate,
+        wallet_deduct,
+        wallet_get_or_create_for_tenant,
+    )
 
     UserFactory(tenant=tenant, phone="+919811111111")
     tenant_staff(tenant)
@@ -247,3 +251,25 @@ def test_support_reads_but_does_not_write(client_for, tenant):
     _error(support.post(TENANTS, {"name": "X"}, format="json"), 403)
     _error(support.post(f"{TENANTS}/{tenant.pk}/suspend", {"reason": "x"}, format="json"), 403)
     assert Tenant.objects.get(pk=tenant.pk).status == "active"
+
+
+def test_admin_actions_go_through_the_services(client):
+    from accounts.tests.factories import super_admin
+
+    operator = super_admin()
+    client.force_login(operator)
+    active, archived = TenantFactory(), TenantFactory(status="archived")
+    response = client.post("/admin/tenants/tenant/", {"action": "suspend", "_selected_action": [active.pk, archived.pk]})
+    assert response.status_code == 302
+    active.refresh_from_db()
+    archived.refresh_from_db()
+    assert (active.status, archived.status) == ("suspended", "archived")
+    event = AuditEvent.objects.get(action="tenant.suspend")
+    assert event.actor == operator and event.object_id == str(active.pk)
+    client.post("/admin/tenants/tenant/", {"action": "reactivate", "_selected_action": [active.pk, archived.pk]})
+    active.refresh_from_db()
+    archived.refresh_from_db()
+    assert (active.status, archived.status) == ("active", "archived")
+    # the change form shows the status but does not take it
+    page = client.get(f"/admin/tenants/tenant/{archived.pk}/change/")
+    assert page.status_code == 200 and b'name="status"' not in page.content
