@@ -14,7 +14,7 @@ class TenantCreateSerializer(StrictSerializer):
 
     name = serializers.CharField(max_length=200)
     slug = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     settings = serializers.DictField(required=False)
 
@@ -25,7 +25,7 @@ class TenantUpdateSerializer(StrictSerializer):
     read_only_inputs = (*READ_ONLY_TENANT_FIELDS, "slug")
 
     name = serializers.CharField(max_length=200, required=False)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     settings = serializers.DictField(required=False)
 
