@@ -125,7 +125,7 @@ class AuditLogListView(SuccessAPIView):
     policy_action = "audit.read"
 
     @extend_schema(tags=TAGS, parameters=[*PAGE_PARAMETERS, *FILTER_PARAMETERS],
-                   summary="The audit trail, newest first (platform staff)",
+                   summary="The audit trail, newest first (platform staff)", operation_id="v1_admin_audit_logs_list",
                    responses={200: envelope_serializer("AuditEventPageEnvelope", AuditEventPageSerializer,
                                                        envelope=envelopes.SUCCESS),
                               **error_responses(envelopes.SUCCESS, 400, 401, 403)})
