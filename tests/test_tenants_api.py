@@ -273,3 +273,36 @@ def test_admin_actions_go_through_the_services(client):
     # the change form shows the status but does not take it
     page = client.get(f"/admin/tenants/tenant/{archived.pk}/change/")
     assert page.status_code == 200 and b'name="status"' not in page.content
+
+
+def test_stats_count_paid_orders_and_live_subscriptions_of_the_tenant_only(staff_client, tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.models import PaymentOrder
+    from plans.catalog import catalog_load
+    from plans.models import AddOn, CreditPackage, RatePlan
+    from subscriptions.tests.factories import SubscriptionFactory
+
+    catalog_load(RatePlan, AddOn, CreditPackage)
+    package = CreditPackage.objects.order_by("pk").first()
+    plan = RatePlan.objects.get(product="telephony", code="STARTER")
+    mine, theirs = UserFactory(tenant=tenant, phone="+919822222222"), UserFactory(tenant=TenantFactory())
+
+    def order(user, n, status, paise):
+        fields = {"gateway_payment_id": f"pay_Stats{n}", "fulfilled_at": timezone.now()} if status == "paid" else {}
+        PaymentOrder.objects.create(
+            user=user, kind="credit_package", package=package, credits=package.credits, amount_paise=paise,
+            currency="INR", gateway="sandbox", checkout="razorpay", gateway_order_id=f"order_Stats{n}",
+            receipt=f"kosh_stats_{n}", status=status, **fields)
+
+    order(mine, 1, "paid", 49_900)
+    order(mine, 2, "paid", 10_000)
+    order(mine, 3, "created", 99_900)
+    order(theirs, 4, "paid", 77_700)
+    for user, status in ((mine, "active"), (theirs, "active")):
+        SubscriptionFactory(user=user, plan=plan, billing_cycle="monthly", status=status,
+                            current_period_end=timezone.now() + timedelta(days=30))
+    data = staff_client.get(f"{TENANTS}/{tenant.pk}/stats").json()["data"]
+    assert (data["revenue_paise"], data["paid_orders"], data["live_subscriptions"]) == (59_900, 2, 1)
