@@ -122,6 +122,9 @@ def auth_login(*, email: str, password: str, staff_only: bool = False) -> tuple[
         raise InvalidCredentials()
     if not user.check_password(password) or not user.is_active:
         raise InvalidCredentials()
+    if user.tenant_id is not None and user.tenant.status == "archived":
+        # An archived (deleted) tenant's people are nobody now (DESIGN §4.6).
+        raise InvalidCredentials()
     if staff_only and not policy.policy_allows(policy.principal_for_user(user), "auth.admin_login"):
         # Seed 004's admin login: platform staff only (tenant staff use /api/auth/login).
         raise ServiceError("Staff access only.", code="forbidden", status_code=403)

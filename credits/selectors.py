@@ -124,3 +124,18 @@ def wallet_transactions_page(*, user, page: int, page_size: int, action: str | N
     if created_to is not None:
         rows = rows.filter(created_at__lte=created_to)
     return paginate(rows.order_by("-id"), page=page, page_size=page_size)
+
+
+def tenant_credit_stats(*, tenant, since) -> dict:
+    """For `tenants.stats`: the tenant wallet's balance, and credits granted to / used by the
+    tenant (its wallet and its users' wallets) since `since`."""
+    from django.db.models import Sum
+
+    wallet = Wallet.objects.filter(tenant=tenant).first()
+    moves = CreditTransaction.objects.filter(
+        Q(wallet__tenant=tenant) | Q(wallet__user__tenant=tenant), created_at__gte=since)
+    granted = moves.filter(action=CreditTransaction.Action.CREDIT).aggregate(n=Sum("credits"))["n"] or 0
+    used = moves.filter(action=CreditTransaction.Action.DEBIT,
+                        source=CreditTransaction.Source.USAGE).aggregate(n=Sum("credits"))["n"] or 0
+    return {"wallet_balance": wallet.balance if wallet else 0, "credits_granted_30d": granted,
+            "credits_used_30d": used}

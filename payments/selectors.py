@@ -120,3 +120,13 @@ def gateway_summary(*, since) -> list[dict]:
                         "attempts_failed": tried.get("failed", 0), "attempts_rejected": tried.get("rejected", 0),
                         "attempts_skipped": tried.get("skipped", 0)})
     return summary
+
+
+def tenant_revenue_stats(*, tenant, since) -> dict:
+    """For `tenants.stats`: paid orders of the tenant (its key's or its users') and their amount in
+    paise (refunds are not subtracted: they are credit notes of their own)."""
+    from django.db.models import Count, Sum
+
+    paid = PaymentOrder.objects.filter(_of_tenant(tenant.pk), status__in=PaymentOrder.PAID_STATUSES)
+    totals = paid.aggregate(n=Count("id"), paise=Sum("amount_paise"))
+    return {"revenue_paise": totals["paise"] or 0, "paid_orders": totals["n"]}

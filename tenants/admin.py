@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
 
+from config.errors import ServiceError
 from tenants.models import ApiKey, Tenant
-from tenants.services import api_key_create, api_key_revoke, tenant_set_status
+from tenants.services import api_key_create, api_key_revoke, tenant_reactivate, tenant_suspend
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -18,24 +19,38 @@ class ApiKeyInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "status", "created_at"]
+    list_display = ["name", "slug", "status", "email", "created_at"]
     list_filter = ["status"]
-    search_fields = ["name", "slug"]
+    search_fields = ["name", "slug", "email"]
     prepopulated_fields = {"slug": ("name",)}
     inlines = [ApiKeyInline]
     actions = ["suspend", "reactivate"]
 
     @admin.action(description="Suspend selected tenants")
     def suspend(self, request, queryset):
-        for tenant in queryset:
-            tenant_set_status(tenant=tenant, status=Tenant.Status.SUSPENDED)
-        self.message_user(request, f"{queryset.count()} tenant(s) suspended.")
+        self._each(request, queryset, "suspended", lambda tenant: tenant_suspend(
+            tenant=tenant, actor=request.user, reason="Suspended in the admin"))
 
     @admin.action(description="Reactivate selected tenants")
     def reactivate(self, request, queryset):
+        self._each(request, queryset, "reactivated", lambda tenant: tenant_reactivate(
+            tenant=tenant, actor=request.user, reason="Reactivated in the admin"))
+
+    def _each(self, request, queryset, done: str, change) -> None:
+        """Through the services (audited, caches forgotten); a tenant in the wrong state (already
+        suspended, archived) is reported and skipped."""
+        changed = 0
         for tenant in queryset:
-            tenant_set_status(tenant=tenant, status=Tenant.Status.ACTIVE)
-        self.message_user(request, f"{queryset.count()} tenant(s) reactivated.")
+            try:
+                change(tenant)
+                changed += 1
+            except ServiceError as exc:
+                self.message_user(request, f"{tenant}: {exc.message}", level=messages.WARNING)
+        self.message_user(request, f"{changed} tenant(s) {done}.")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Status moves only through the actions above and the API (archive is final).
+        return ["status", "suspended_reason"] if obj is not None else ["suspended_reason"]
 
 
 class ApiKeyAdminForm(forms.ModelForm):

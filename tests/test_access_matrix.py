@@ -169,6 +169,41 @@ MATRIX = {
                                                               tenant_admin_b=404, **PLATFORM_READ)),
     ("api/v1/payments/<str:order_ref>/refund", "POST"): ({"amount": 10**9, "reason": "matrix"}, authed(
         403, tenant_admin_b=404, admin=400, super_admin=400)),
+    # --- seed 004 tenants (tenant A): platform staff run them; A's staff read A, A's admin its
+    #     stats, staff and keys; another tenant's admin 404. Writes carry a refused body (400). ---
+    ("api/v1/tenants", "GET"): (None, authed(403, **PLATFORM_READ)),
+    ("api/v1/tenants", "POST"): ({}, authed(403, **PLATFORM_WRITE_400)),
+    ("api/v1/tenants/<str:tenant_id>", "GET"): (None, authed(
+        403, tenant_staff_a=200, tenant_admin_a=200, tenant_admin_b=404, **PLATFORM_READ)),
+    ("api/v1/tenants/<str:tenant_id>", "PUT"): ({"nope": 1}, authed(403, **PLATFORM_WRITE_400)),
+    # (DELETE names no tenant: 404 once allowed)
+    ("api/v1/tenants/<str:tenant_id>", "DELETE"): (None, authed(403, admin=404, super_admin=404)),
+    ("api/v1/tenants/<str:tenant_id>/suspend", "POST"): ({"nope": 1}, authed(403, **PLATFORM_WRITE_400)),
+    ("api/v1/tenants/<str:tenant_id>/reactivate", "POST"): ({"nope": 1}, authed(403, **PLATFORM_WRITE_400)),
+    ("api/v1/tenants/<str:tenant_id>/stats", "GET"): (None, authed(
+        403, tenant_admin_a=200, tenant_admin_b=404, **PLATFORM_READ)),
+    ("api/v1/tenants/<str:tenant_id>/users", "GET"): (None, authed(
+        403, tenant_admin_a=200, tenant_admin_b=404, **PLATFORM_READ)),
+    ("api/v1/tenants/<str:tenant_id>/users", "POST"): ({}, authed(
+        403, tenant_admin_a=400, tenant_admin_b=404, **PLATFORM_WRITE_400)),
+    ("api/v1/tenants/<str:tenant_id>/api-keys", "GET"): (None, authed(
+        403, tenant_admin_a=200, tenant_admin_b=404, **PLATFORM_READ)),
+    ("api/v1/tenants/<str:tenant_id>/api-keys", "POST"): ({}, authed(
+        403, tenant_admin_a=400, tenant_admin_b=404, **PLATFORM_WRITE_400)),
+    ("api/v1/tenants/<str:tenant_id>/api-keys/<str:key_id>/revoke", "POST"): ({"nope": 1}, authed(
+        403, tenant_admin_a=400, tenant_admin_b=404, **PLATFORM_WRITE_400)),
+    # --- seed 004 admin users (the platform admin's account): super_admin and admin only --------
+    ("api/v1/admin/users", "GET"): (None, authed(403, admin=200, super_admin=200)),
+    ("api/v1/admin/users", "POST"): ({}, authed(403, admin=400, super_admin=400)),
+    ("api/v1/admin/users/<str:user_id>", "GET"): (None, authed(403, admin=200, super_admin=200)),
+    ("api/v1/admin/users/<str:user_id>", "PUT"): ({"nope": 1}, authed(403, admin=400, super_admin=400)),
+    # (DELETE names nobody: 404 once allowed)
+    ("api/v1/admin/users/<str:user_id>", "DELETE"): (None, authed(403, admin=404, super_admin=404)),
+    ("api/v1/admin/users/<str:user_id>/activity", "GET"): (None, authed(403, admin=200, super_admin=200)),
+    # --- the audit log: platform staff read it (no event has this id: 404 once allowed) --------
+    ("api/v1/admin/audit-logs", "GET"): (None, authed(403, **PLATFORM_READ)),
+    ("api/v1/admin/audit-logs/<str:event_id>", "GET"): (None, authed(403, support=404, admin=404,
+                                                                     super_admin=404)),
 }
 
 
@@ -241,7 +276,7 @@ def world(db, settings, catalog_loaded):
         gateway_order_id="order_MatrixA0001", receipt="kosh_matrix_a", status="paid",
         gateway_payment_id="pay_MatrixA0001", fulfilled_at=timezone.now())
     return {"people": people, "keys": keys, "user": user, "plan": plan, "subscription": subscription,
-            "order": order, "tenant_a": a}
+            "order": order, "tenant_a": a, "key_a_id": revoked.pk}
 
 
 @pytest.fixture
@@ -269,12 +304,16 @@ def fill(route: str, method: str, world) -> str:
     replacements = {
         "<str:phone_number>": world["user"].phone, "<str:user_id>": str(world["user"].pk),
         "<str:order_ref>": str(world["order"].pk), "<str:code>": world["plan"].code,
-        "<str:invoice_id>": "999999",
+        "<str:invoice_id>": "999999", "<str:event_id>": "999999",
     }
     if route.startswith("api/bot/"):
         # The bot creates a customer for a number it has not met: not `user`'s number, or tenant
         # B would have a customer with it too.
         replacements["<str:phone_number>"] = "+919800000099"
+    if route.startswith("api/v1/admin/users/"):
+        replacements["<str:user_id>"] = "999999" if method == "DELETE" else str(world["people"]["admin"].pk)
+    replacements["<str:tenant_id>"] = "999999" if method == "DELETE" else str(world["tenant_a"].pk)
+    replacements["<str:key_id>"] = str(world["key_a_id"])
     if "rate-plans" in route:
         replacements["<int:pk>"] = "999999" if method == "DELETE" else str(world["plan"].pk)
     else:
