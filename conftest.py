@@ -53,9 +53,10 @@ def user(db):
 
 @pytest.fixture
 def staff_user(db):
-    from accounts.tests.factories import UserFactory
+    """Platform staff with a writing role (role `admin`, no tenant): what "staff" meant before roles."""
+    from accounts.tests.factories import platform_admin
 
-    return UserFactory(is_staff=True)
+    return platform_admin()
 
 
 def _bearer(user):

@@ -27,27 +27,33 @@ class UserAdmin(BaseUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     ordering = ["-created_at"]
-    list_display = ["id", "email", "phone", "name", "tenant", "is_staff", "is_active", "created_at"]
-    list_filter = ["is_staff", "is_superuser", "is_active", "tenant", "is_whatsapp_verified"]
+    list_display = ["id", "email", "phone", "name", "tenant", "role", "is_active", "created_at"]
+    list_filter = ["role", "is_active", "tenant", "is_whatsapp_verified"]
     search_fields = ["email", "phone", "name", "business_name", "billing_profile__gstin"]
     list_select_related = ["tenant"]
-    readonly_fields = ["created_at", "updated_at", "last_login", "merged_into"]
+    # is_staff and is_superuser follow the role (accounts.forms); groups and permissions are not
+    # used: what a role may do is config.policy's.
+    readonly_fields = ["created_at", "updated_at", "last_login", "merged_into", "is_staff", "is_superuser"]
     autocomplete_fields = ["tenant"]
     inlines = [BillingProfileInline]
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []  # no profile on the add page
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.acting_user = request.user
+        return form
     fieldsets = (
         (None, {"fields": ("email", "phone", "password", "tenant", "merged_into")}),
         ("Profile", {"fields": ("name", "business_name", "is_whatsapp_verified", "industry_type",
                                 "sub_industry", "core_processes", "monthly_revenue", "employees",
                                 "goal_amount", "goal_years")}),
-        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups",
-                                    "user_permissions")}),
+        ("Role", {"fields": ("is_active", "role", "is_staff", "is_superuser")}),
         ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",),
-                             "fields": ("email", "phone", "tenant", "password1", "password2")}),)
+                             "fields": ("email", "phone", "tenant", "role", "password1", "password2")}),)
 
 
 # simplejwt's admin shows each outstanding refresh token in full on its change page; a refresh

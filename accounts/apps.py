@@ -10,3 +10,7 @@ class AccountsConfig(AppConfig):
         import accounts.checks  # noqa: F401
         import accounts.otp.checks  # noqa: F401
         import accounts.signals  # noqa: F401
+        from accounts.selectors import tenant_people_stats
+        from tenants.stats import register_tenant_stats
+
+        register_tenant_stats("accounts", tenant_people_stats)

@@ -77,6 +77,8 @@ def user_from_token(raw_token: str):
         raise exceptions.AuthenticationFailed("Unknown user.")
     if not user.is_active:
         raise exceptions.AuthenticationFailed("User is inactive.")
+    if user.tenant_id and user.tenant.status == Tenant.Status.ARCHIVED:
+        raise exceptions.AuthenticationFailed("Tenant has been deleted.")
     if user.tenant_id and user.tenant.status != Tenant.Status.ACTIVE:
         raise exceptions.PermissionDenied("Tenant is suspended.")
     return user, payload

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpResponse, JsonResponse
 
-from config import envelopes
+from config import audit, envelopes
 from config.error_pages import is_api_request
 from config.errors import ServiceError
 
@@ -25,16 +25,9 @@ class LoginLockedOut(ServiceError):
 
 
 def client_ip(request) -> str | None:
-    """REMOTE_ADDR, or behind `TRUSTED_PROXY_COUNT` proxies the address the outermost of them saw
-    (the N-th entry from the right of X-Forwarded-For; entries further left are the client's own
-    claims and can be forged)."""
-    count = settings.TRUSTED_PROXY_COUNT
-    if count:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [part for part in forwarded if part]
-        if len(forwarded) >= count:
-            return forwarded[-count]
-    return request.META.get("REMOTE_ADDR")
+    """The client's address as config.audit reads it (REMOTE_ADDR, or behind
+    `TRUSTED_PROXY_COUNT` proxies the address the outermost of them saw)."""
+    return audit.client_ip(request)
 
 
 def lockout_username(request, credentials) -> str | None:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts import hooks
 from accounts.models import BillingProfile
 from accounts.phones import phone_masked
+from config.audit import audit_record
 from config.errors import Conflict
 
 logger = logging.getLogger("kosh.audit")
@@ -76,17 +77,13 @@ def _check_mergeable(*, survivor, retired) -> None:
 
 def _audit_merge(*, actor, survivor, retired, tenant_id, before: dict, summary: dict, reason: str,
                  address: str) -> None:
-    """The merge's audit record (action `account.merge`).
-
-    TODO(coordinator): write it with config's audit writer (`AuditEvent`, DESIGN §4.6) once that
-    lands, in this same transaction; until then it is logged.
-    """
-    logger.info(
-        "audit action=account.merge actor=%s object=user:%s merged_user=%s tenant=%s before=%s "
-        "after=%s summary=%s reason=%r ip=%s",
-        getattr(actor, "pk", None), survivor.pk, retired.pk, tenant_id,
-        {**before, "phone": phone_masked(before["phone"])},
-        {"tenant_id": survivor.tenant_id, "phone": phone_masked(survivor.phone), "is_whatsapp_verified": True},
-        summary, reason, address or "-",
+    """The merge's audit event (action `account.merge`), in the merge's transaction."""
+    audit_record(
+        actor=actor, action="account.merge", object_type="user", object_id=survivor.pk, tenant_id=tenant_id,
+        before={**before, "phone": phone_masked(before["phone"])},
+        after={"tenant_id": survivor.tenant_id, "phone": phone_masked(survivor.phone),
+               "is_whatsapp_verified": True, "merged_user_id": retired.pk, "summary": summary},
+        reason=reason, ip=address or None,
     )
-
+    logger.info("audit action=account.merge actor=%s object=user:%s merged_user=%s tenant=%s",
+                getattr(actor, "pk", None), survivor.pk, retired.pk, tenant_id)

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config import policy
 from config.gst import GSTIN_SHAPE_SQL
 
 
@@ -21,11 +22,13 @@ class UserManager(BaseUserManager):
         return user
 
     def create_user(self, email=None, password=None, **fields):
-        fields.setdefault("is_staff", False)
+        # `is_staff` (entry to the Django admin) follows the role: platform staff only.
+        fields["is_staff"] = fields.get("role", "") in policy.PLATFORM_ROLES
         fields.setdefault("is_superuser", False)
         return self._create(email, password, **fields)
 
     def create_superuser(self, email, password=None, **fields):
+        fields["role"] = policy.SUPER_ADMIN
         fields["is_staff"] = True
         fields["is_superuser"] = True
         return self._create(email, password, **fields)
@@ -54,6 +57,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     goal_years = models.PositiveSmallIntegerField(null=True, blank=True)
 
     is_active = models.BooleanField(default=True)
+    # What the person may do (config.policy, DESIGN §4.6): empty for an end user; platform staff
+    # (no tenant) or tenant staff (a tenant). `is_staff` only lets platform staff into the Django
+    # admin and always equals "has a platform role" (a database constraint); it grants nothing.
+    role = models.CharField(max_length=20, choices=policy.ROLE_CHOICES, blank=True, default="")
     is_staff = models.BooleanField(default=False)
     # Set when this account was merged into another (phone sign-in, DESIGN §4.9): it is then
     # inactive, has given its email/phone to that account, and its ledger shows in that history.
@@ -92,6 +99,16 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(merged_into__isnull=True) | (Q(is_active=False) & ~Q(merged_into=F("pk"))),
                 name="user_merged_is_inactive",
             ),
+            # Platform staff have no tenant, tenant staff have one; is_staff (the Django admin's
+            # door) is exactly "platform staff"; only a super_admin is a Django superuser.
+            models.CheckConstraint(
+                condition=(Q(role="", is_staff=False)
+                           | Q(role__in=policy.PLATFORM_ROLES, tenant__isnull=True, is_staff=True)
+                           | Q(role__in=policy.TENANT_ROLES, tenant__isnull=False, is_staff=False)),
+                name="user_role_matches_tenant_and_staff",
+            ),
+            models.CheckConstraint(condition=Q(is_superuser=False) | Q(role=policy.SUPER_ADMIN),
+                                   name="user_superuser_is_super_admin"),
             models.CheckConstraint(
                 condition=Q(monthly_revenue__isnull=True) | Q(monthly_revenue__gte=0),
                 name="user_monthly_revenue_non_negative",
@@ -104,6 +121,27 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.email or self.phone or f"user {self.pk}"
+
+    # The Django admin asks these: platform super_admin/admin may change everything, support may
+    # only look (config.policy); nobody else gets in (is_staff is false for them).
+    def has_perm(self, perm, obj=None):
+        principal = policy.principal_for_user(self)
+        if policy.policy_allows(principal, "django_admin.change"):
+            return True
+        if policy.policy_allows(principal, "django_admin.view"):
+            return perm.partition(".")[2].startswith("view_")
+        return False
+
+    def has_module_perms(self, app_label):
+        return policy.policy_allows(policy.principal_for_user(self), "django_admin.view")
+
+    @property
+    def is_platform_staff(self) -> bool:
+        return self.role in policy.PLATFORM_ROLES and self.tenant_id is None
+
+    @property
+    def is_tenant_staff(self) -> bool:
+        return self.role in policy.TENANT_ROLES and self.tenant_id is not None
 
 
 class BillingProfile(models.Model):

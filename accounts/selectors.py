@@ -11,3 +11,12 @@ def user_by_phone(*, tenant, phone: str):
     BY, which could steer the planner away from the (tenant, phone) index.
     """
     return next(iter(get_user_model().objects.filter(tenant=tenant, phone=phone)[:1]), None)
+
+
+def tenant_people_stats(*, tenant, since) -> dict:
+    """For `tenants.stats`: the tenant's end users and its staff."""
+    from config import policy
+
+    people = get_user_model().objects.filter(tenant=tenant)
+    return {"users": people.filter(role="").count(),
+            "staff": people.filter(role__in=policy.TENANT_ROLES).count()}

@@ -10,7 +10,7 @@ class UserSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         fields = [
             "id", "email", "phone", "name", "business_name", "is_whatsapp_verified",
             "industry_type", "sub_industry", "core_processes", "monthly_revenue", "employees",
-            "goal_amount", "goal_years", "tenant", "is_staff", "created_at", "updated_at",
+            "goal_amount", "goal_years", "tenant", "role", "is_staff", "created_at", "updated_at",
         ]
         read_only_fields = fields
 
@@ -80,3 +80,40 @@ class VerifyResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     user_id = serializers.IntegerField()
     exp = serializers.IntegerField(allow_null=True)
+
+
+# --- staff accounts (seed 004: /api/v1/tenants/:id/users, /api/v1/admin/users) ------------------
+
+class StaffCreateSerializer(StrictSerializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    role = serializers.CharField(max_length=20)
+
+
+class AdminUserUpdateSerializer(StrictSerializer):
+    read_only_inputs = ("id", "tenant_id", "last_login", "created_at", "updated_at")
+
+    email = serializers.EmailField(max_length=254, required=False)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False, required=False)
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    role = serializers.CharField(max_length=20, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+    def to_internal_value(self, data):
+        # A boolean must arrive as a JSON boolean (DRF also takes "yes", 1, "true").
+        if isinstance(data, dict) and "is_active" in data and not isinstance(data["is_active"], bool):
+            raise serializers.ValidationError({"is_active": ["Must be true or false."]})
+        return super().to_internal_value(data)
+
+
+class ReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class StaffSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "role", "tenant_id", "is_active", "last_login", "created_at",
+                  "updated_at"]
+        read_only_fields = fields

@@ -6,6 +6,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts.phones import phone_normalize
 from accounts.tokens import RefreshSerializer, RefreshToken
+from config import policy
 from config.errors import InvalidInput, ServiceError
 
 User = get_user_model()
@@ -121,7 +122,11 @@ def auth_login(*, email: str, password: str, staff_only: bool = False) -> tuple[
         raise InvalidCredentials()
     if not user.check_password(password) or not user.is_active:
         raise InvalidCredentials()
-    if staff_only and not user.is_staff:
+    if user.tenant_id is not None and user.tenant.status == "archived":
+        # An archived (deleted) tenant's people are nobody now (DESIGN §4.6).
+        raise InvalidCredentials()
+    if staff_only and not policy.policy_allows(policy.principal_for_user(user), "auth.admin_login"):
+        # Seed 004's admin login: platform staff only (tenant staff use /api/auth/login).
         raise ServiceError("Staff access only.", code="forbidden", status_code=403)
     from django.contrib.auth.models import update_last_login
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import views, views_staff
 from accounts.otp import views as otp_views
 
 urlpatterns = [
@@ -18,4 +18,9 @@ urlpatterns = [
     path("api/v1/auth/logout", views.LogoutView.as_view(), name="v1-auth-logout"),
     path("api/v1/auth/refresh", views.RefreshView.as_view(), name="v1-auth-refresh"),
     path("api/v1/auth/verify", views.VerifyView.as_view(), name="v1-auth-verify"),
+    path("api/v1/tenants/<str:tenant_id>/users", views_staff.TenantUsersView.as_view(), name="v1-tenant-users"),
+    path("api/v1/admin/users", views_staff.AdminUsersView.as_view(), name="v1-admin-users"),
+    path("api/v1/admin/users/<str:user_id>", views_staff.AdminUserDetailView.as_view(), name="v1-admin-user"),
+    path("api/v1/admin/users/<str:user_id>/activity", views_staff.AdminUserActivityView.as_view(),
+         name="v1-admin-user-activity"),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from config.models import IdempotencyRecord
+from config.models import AuditEvent, IdempotencyRecord
 
 
 @admin.register(IdempotencyRecord)
@@ -17,6 +17,31 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log (DESIGN §4.6): append-only, so no add, change or delete, here or anywhere."""
+
+    list_display = ["id", "created_at", "actor_label", "action", "object_type", "object_id", "tenant_id",
+                    "ip"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_label", "action", "object_id", "request_id", "reason"]
+    readonly_fields = ["created_at", "actor", "actor_label", "action", "object_type", "object_id",
+                       "tenant_id", "before", "after", "reason", "ip", "request_id"]
+    fields = readonly_fields
+    list_select_related = ["actor"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

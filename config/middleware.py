@@ -33,3 +33,21 @@ class AuthenticationMiddleware(_SkippedOnApi, auth.AuthenticationMiddleware):
 
 class MessageMiddleware(_SkippedOnApi, messages.MessageMiddleware):
     pass
+
+
+class AuditContextMiddleware:
+    """Sets the client IP and request id that audit events carry (`config.audit`), for the length
+    of the request, and answers the request id in `X-Request-ID`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from config import audit
+
+        request_id = audit.request_id_for(request)
+        request.request_id = request_id
+        with audit.audit_context(ip=audit.client_ip(request), request_id=request_id):
+            response = self.get_response(request)
+        response.setdefault(audit.REQUEST_ID_HEADER, request_id)
+        return response

@@ -7,12 +7,8 @@ def is_api_key_request(request) -> bool:
     return getattr(request.auth, "is_api_key", False) is True
 
 
-class IsStaff(BasePermission):
-    """A logged-in staff user (never an API key)."""
-
-    def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_staff and not is_api_key_request(request))
+# Staff-only endpoints declare a `policy_action` and use `config.policy.PolicyPermission`:
+# there is no "is staff" permission (is_staff alone never grants anything, DESIGN §4.6).
 
 
 class IsUser(BasePermission):

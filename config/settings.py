@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Client IP and request id for audit events (config.audit); X-Request-ID on every answer.
+    "config.middleware.AuditContextMiddleware",
     "config.error_pages.ApiJSONErrorsMiddleware",
     # These three serve the admin's pages and are skipped on /api/ (config.middleware). CSRF
     # stays as is: API views are exempt, so it costs them next to nothing.

@@ -2,12 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.views import HealthView
+from config.audit_api import AuditLogDetailView, AuditLogListView
+from config.views import ApiIndexView, HealthView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/health", HealthView.as_view(), name="health"),
+    path("health", HealthView.as_view(), name="health-root"),  # seed 004
+    path("api/v1", ApiIndexView.as_view(), name="v1-index"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v1/admin/audit-logs", AuditLogListView.as_view(), name="audit-logs"),
+    path("api/v1/admin/audit-logs/<str:event_id>", AuditLogDetailView.as_view(), name="audit-log"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("accounts.urls")),
     path("", include("tenants.urls")),

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.display import user_with_tenant
 from config.admin_actions import action_form_response
 from config.errors import ServiceError
 from credits import messages as credit_messages
@@ -28,17 +29,25 @@ class AdjustCreditsForm(forms.Form):
 
 @admin.register(Wallet)
 class WalletAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "owner", "balance", "updated_at", "ledger_link"]
+    list_display = ["id", "kind", "owner", "owner_tenant", "balance", "updated_at", "ledger_link"]
     list_filter = ["kind"]
-    search_fields = ["user__phone", "user__email", "tenant__slug", "tenant__name"]
-    list_select_related = ["user", "tenant"]
-    readonly_fields = ["kind", "user", "tenant", "balance", "created_at", "updated_at"]
+    search_fields = ["user__phone", "user__email", "tenant__slug", "tenant__name", "user__tenant__slug",
+                     "user__tenant__name"]
+    list_select_related = ["user", "user__tenant", "tenant"]
+    readonly_fields = ["kind", "owner", "owner_tenant", "user", "tenant", "balance", "created_at", "updated_at"]
     fields = readonly_fields
     actions = ["adjust_credits"]
 
     @admin.display(description="Owner")
     def owner(self, obj):
-        return obj.user or obj.tenant or "platform"
+        if obj.user_id:
+            return user_with_tenant(obj.user)  # a phone number means nothing without its tenant
+        return obj.tenant or "platform"
+
+    @admin.display(description="Tenant")
+    def owner_tenant(self, obj):
+        tenant = obj.tenant if obj.tenant_id else (obj.user.tenant if obj.user_id and obj.user.tenant_id else None)
+        return tenant or "—"
 
     @admin.display(description="Ledger")
     def ledger_link(self, obj):
@@ -71,19 +80,15 @@ class WalletAdmin(admin.ModelAdmin):
                   "never take a wallet below zero; wallets that are short are left unchanged and "
                   "listed afterwards.",
             objects=queryset, form=form, submit_label="Apply",
-            describe=lambda wallet: f"{wallet} — balance {wallet.balance}",
+            describe=lambda wallet: f"{wallet} — {self.owner(wallet)} — balance {wallet.balance}",
         )
 
     def _apply(self, request, queryset, *, operation, credits, reason):
         done, failed = 0, []
         for wallet in queryset.order_by("pk"):
             try:
-                if operation == "grant":
-                    services.wallet_grant(wallet=wallet, credits=credits, source="adjustment",
-                                          actor=request.user, reason=reason, metadata={"via": "admin"})
-                else:
-                    services.wallet_deduct(wallet=wallet, credits=credits, source="adjustment",
-                                           actor=request.user, reason=reason, metadata={"via": "admin"})
+                services.wallet_adjust(wallet=wallet, credits=credits, deduct=operation != "grant",
+                                       actor=request.user, reason=reason, metadata={"via": "admin"})
                 done += 1
             except services.InsufficientCredits as exc:
                 failed.append(f"{wallet}: "

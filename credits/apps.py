@@ -13,3 +13,8 @@ class CreditsConfig(AppConfig):
 
         hooks.register_phone_user_provisioner(user_get_or_create_by_phone)
         hooks.register_account_merger("credits", wallet_merge)
+        # The tenants API's stats (tenants sits below credits).
+        from credits.selectors import tenant_credit_stats
+        from tenants.stats import register_tenant_stats
+
+        register_tenant_stats("credits", tenant_credit_stats)

@@ -9,8 +9,9 @@ from accounts.phones import phone_normalize
 from accounts.selectors import user_by_phone
 from config.errors import InvalidInput, NotFound
 from config.pagination import paginate
+from config.policy import policy_require
 from credits.models import CreditTransaction, Wallet
-from tenants.models import ApiKey, Tenant
+from tenants.models import Tenant
 
 USER_NOT_FOUND = "User not found."
 
@@ -53,26 +54,24 @@ def tenant_wallets_page(*, page: int, page_size: int) -> dict:
 
 # --- who may see a user (seed 003's /api/users and /api/credits/history, not public here) -------
 #
-# The principal is who calls: an API key (it sees its tenant's users), a staff user (everyone) or
-# another user (themself).
+# The principal (config.policy) is who calls: an API key or tenant staff (their tenant's users),
+# platform staff (everyone) or an end user (themself). The policy's "user.read" has the last word.
 
-def _is_api_key(principal) -> bool:
-    return isinstance(principal, ApiKey)
-
-
-def _is_staff(principal) -> bool:
-    return not _is_api_key(principal) and bool(principal.is_staff)
+def _not_found():
+    return NotFound(USER_NOT_FOUND, code="user_not_found")
 
 
 def user_visible_by_phone(*, principal, phone: str, tenant_slug: str | None = None):
-    """A user by phone as the principal may see them. Staff may name the tenant (`tenant_slug`)
-    when one number belongs to customers of several tenants. An API key or a user already sees one
-    tenant at most, so for them the slug is ignored."""
+    """A user by phone as the principal may see them. Platform staff may name the tenant
+    (`tenant_slug`) when one number belongs to customers of several tenants. A key, tenant staff or
+    an end user already sees one tenant at most, so for them the slug is ignored."""
     e164 = phone_normalize(phone)
-    if _is_api_key(principal):
+    if principal.is_api_key or principal.is_tenant_staff:
         user = user_by_phone(tenant=principal.tenant_id, phone=e164)
-    elif not _is_staff(principal):
-        user = principal if principal.phone == e164 else None
+        if user is None and principal.is_tenant_staff and principal.user.phone == e164:
+            user = principal.user
+    elif not principal.is_platform_staff:
+        user = principal.user if principal.user is not None and principal.user.phone == e164 else None
     elif tenant_slug is not None:
         tenant = Tenant.objects.filter(slug=tenant_slug).first()
         user = user_by_phone(tenant=tenant, phone=e164) if tenant is not None else None
@@ -83,20 +82,16 @@ def user_visible_by_phone(*, principal, phone: str, tenant_slug: str | None = No
                                code="ambiguous_phone_number")
         user = found[0] if found else None
     if user is None:
-        raise NotFound(USER_NOT_FOUND, code="user_not_found")
+        raise _not_found()
+    policy_require(principal, "user.read", user, not_found=_not_found())
     return user
 
 
 def user_visible_by_id(*, principal, user_id: int):
-    if _is_api_key(principal):
-        users = get_user_model().objects.filter(tenant_id=principal.tenant_id)
-    elif _is_staff(principal):
-        users = get_user_model().objects.all()
-    else:
-        users = get_user_model().objects.filter(pk=principal.pk)
-    user = users.filter(pk=user_id).first()
+    user = get_user_model().objects.filter(pk=user_id).first()
     if user is None:
-        raise NotFound(USER_NOT_FOUND, code="user_not_found")
+        raise _not_found()
+    policy_require(principal, "user.read", user, not_found=_not_found())
     return user
 
 
@@ -129,3 +124,18 @@ def wallet_transactions_page(*, user, page: int, page_size: int, action: str | N
     if created_to is not None:
         rows = rows.filter(created_at__lte=created_to)
     return paginate(rows.order_by("-id"), page=page, page_size=page_size)
+
+
+def tenant_credit_stats(*, tenant, since) -> dict:
+    """For `tenants.stats`: the tenant wallet's balance, and credits granted to / used by the
+    tenant (its wallet and its users' wallets) since `since`."""
+    from django.db.models import Sum
+
+    wallet = Wallet.objects.filter(tenant=tenant).first()
+    moves = CreditTransaction.objects.filter(
+        Q(wallet__tenant=tenant) | Q(wallet__user__tenant=tenant), created_at__gte=since)
+    granted = moves.filter(action=CreditTransaction.Action.CREDIT).aggregate(n=Sum("credits"))["n"] or 0
+    used = moves.filter(action=CreditTransaction.Action.DEBIT,
+                        source=CreditTransaction.Source.USAGE).aggregate(n=Sum("credits"))["n"] or 0
+    return {"wallet_balance": wallet.balance if wallet else 0, "credits_granted_30d": granted,
+            "credits_used_30d": used}

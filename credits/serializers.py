@@ -52,11 +52,6 @@ class BotCreditsSerializer(RemainingCreditsSerializer):
     user_exists = serializers.BooleanField()
 
 
-class BotDeductResultSerializer(RemainingCreditsSerializer):
-    credits_deducted = serializers.IntegerField()
-    transaction_id = serializers.IntegerField()
-
-
 class UserProfileSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     phone_number = serializers.CharField(allow_null=True)

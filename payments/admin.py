@@ -8,9 +8,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from accounts.display import user_with_tenant
 from config.admin_actions import action_form_response
 from config.errors import ServiceError
 from config.money import rupees
+from config.policy import policy_allows, principal_for_user
 from payments import selectors, services
 from payments.forms import RefundForm
 from payments.invoices.admin import InvoiceInline
@@ -62,13 +64,14 @@ SUMMARY_DAYS = 30
 
 @admin.register(PaymentOrder)
 class PaymentOrderAdmin(_ReadOnlyAdmin):
-    list_display = ["id", "gateway_order_id", "user", "kind", "purchase", "amount_paise",
+    list_display = ["id", "gateway_order_id", "customer", "tenant", "kind", "purchase", "amount_paise",
                     "amount_refunded_paise", "status", "gateway", "checkout", "gateway_fee_paise",
                     "fulfilled_via", "created_at"]
-    list_filter = ["status", "kind", "gateway", "checkout", "fulfilled_via"]
+    list_filter = ["status", "kind", "gateway", "checkout", "fulfilled_via", "tenant"]
     search_fields = ["gateway_order_id", "gateway_payment_id", "receipt", "user__email", "user__phone",
-                     "phone_number"]
-    list_select_related = ["user", "plan", "package"]
+                     "phone_number", "tenant__slug", "tenant__name"]
+    list_select_related = ["user", "user__tenant", "tenant", "plan", "package"]
+    readonly_fields = ["customer"]
     date_hierarchy = "created_at"
     inlines = [RefundInline, InvoiceInline, GatewayAttemptInline]
     actions = ["refund", "reconcile"]
@@ -94,6 +97,10 @@ class PaymentOrderAdmin(_ReadOnlyAdmin):
                          "gateway_summary_url": reverse("admin:payments_paymentorder_gateway_summary")}
         return super().changelist_view(request, extra_context=extra_context)
 
+    @admin.display(description="customer")
+    def customer(self, obj):
+        return user_with_tenant(obj.user)
+
     @admin.display(description="purchase")
     def purchase(self, obj):
         if obj.plan_id:
@@ -109,12 +116,13 @@ class PaymentOrderAdmin(_ReadOnlyAdmin):
 
     @admin.action(description="Refund…", permissions=["refund"])
     def refund(self, request, queryset):
-        orders = list(queryset.select_related("user"))
+        orders = list(queryset.select_related("user", "user__tenant"))
         form = RefundForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             for order in orders:
                 try:
                     refund = services.order_refund(
+                        principal=principal_for_user(request.user),
                         order_id=order.pk, amount_paise=form.cleaned_data["amount"],
                         reason=form.cleaned_data["reason"], actor=request.user,
                     )
@@ -131,7 +139,8 @@ class PaymentOrderAdmin(_ReadOnlyAdmin):
                   "in proportion to the money refunded (as far as the wallet allows; the rest is "
                   "recorded as a shortfall), a fully refunded token plan returns the user to basic.",
             objects=orders, form=form, submit_label="Refund",
-            describe=lambda order: f"{order} — {order.user} — refundable {order.refundable_paise} paise",
+            describe=lambda order: (f"{order} — {user_with_tenant(order.user)} — refundable "
+                                    f"{order.refundable_paise} paise"),
         )
 
     @admin.action(description="Ask the gateway (reconcile)", permissions=["reconcile"])
@@ -147,11 +156,21 @@ class PaymentOrderAdmin(_ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(_ReadOnlyAdmin):
-    list_display = ["id", "gateway_refund_id", "receipt", "order", "amount_paise", "status", "source",
-                    "credits_reversed", "credits_shortfall", "plan_reverted", "actor", "created_at"]
-    list_filter = ["status", "source", "plan_reverted"]
-    search_fields = ["gateway_refund_id", "receipt", "order__gateway_order_id", "order__gateway_payment_id"]
-    list_select_related = ["order", "actor"]
+    list_display = ["id", "gateway_refund_id", "receipt", "order", "customer", "tenant", "amount_paise", "status",
+                    "source", "credits_reversed", "credits_shortfall", "plan_reverted", "actor", "created_at"]
+    list_filter = ["status", "source", "plan_reverted", "order__tenant"]
+    search_fields = ["gateway_refund_id", "receipt", "order__gateway_order_id", "order__gateway_payment_id",
+                     "order__user__phone", "order__user__email", "order__tenant__slug"]
+    list_select_related = ["order", "order__user", "order__user__tenant", "order__tenant", "actor"]
+    readonly_fields = ["customer", "tenant"]
+
+    @admin.display(description="customer")
+    def customer(self, obj):
+        return user_with_tenant(obj.order.user)
+
+    @admin.display(description="tenant")
+    def tenant(self, obj):
+        return obj.order.tenant or "—"
 
 
 @admin.register(GatewayAttempt)
@@ -199,6 +218,7 @@ class WebhookEventAdmin(_ReadOnlyAdmin):
 # knows — the subscription's orders on its timeline, and the close with its renewal order.
 
 from subscriptions.admin import SubscriptionAdmin as _BaseSubscriptionAdmin  # noqa: E402
+from subscriptions.lifecycle import access  # noqa: E402
 from subscriptions.models import Subscription  # noqa: E402
 
 
@@ -263,15 +283,18 @@ class SubscriptionAdmin(_BaseSubscriptionAdmin):
         return TemplateResponse(request, "admin/payments/subscription_timeline.html", context)
 
     def has_close_now_permission(self, request):
-        return request.user.has_perm("subscriptions.change_subscription")
+        return policy_allows(principal_for_user(request.user), "subscription.staff_action")
 
     @admin.action(description="Run the period close for these subscriptions now", permissions=["close_now"])
     def close_now(self, request, queryset):
         from payments.services.subscription_renewals import subscription_renewal_close_now
 
+        principal = principal_for_user(request.user)
         for subscription in queryset.select_related("user", "plan"):
             try:
-                report = subscription_renewal_close_now(subscription_id=subscription.pk)
+                access.require(principal, "subscription.staff_action", subscription)
+                report = subscription_renewal_close_now(subscription_id=subscription.pk, actor=request.user,
+                                                        reason="admin: run the period close now")
             except ServiceError as exc:
                 self.message_user(request, f"{subscription}: {exc.message}", messages.ERROR)
                 continue

@@ -13,3 +13,7 @@ class PaymentsConfig(AppConfig):
         from payments.services import orders_merge
 
         hooks.register_account_merger("payments", orders_merge)
+        from payments.selectors import tenant_revenue_stats
+        from tenants.stats import register_tenant_stats
+
+        register_tenant_stats("payments", tenant_revenue_stats)

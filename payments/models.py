@@ -69,6 +69,10 @@ class PaymentOrder(models.Model):
     # whose arrears the order also carries). One renewal order per subscription and period.
     period_start = models.DateTimeField(null=True, blank=True)
     period_end = models.DateTimeField(null=True, blank=True)
+    # Upgrade orders (purpose "upgrade", change-plan): the prorated change they pay for; `plan` is
+    # the plan changed to.
+    plan_change = models.OneToOneField("subscriptions.SubscriptionPlanChange", null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="payment_order")
 
     amount_paise = models.BigIntegerField(help_text="Computed by the server")
     currency = models.CharField(max_length=3, default="INR")
@@ -145,6 +149,11 @@ class PaymentOrder(models.Model):
             models.CheckConstraint(
                 condition=Q(gateway_order_id__isnull=False) | Q(purpose="renewal", status__in=["created", "failed"]),
                 name="payorder_gateway_order_unless_unopened_renewal"),
+            models.CheckConstraint(
+                condition=Q(purpose="upgrade", plan_change__isnull=False)
+                | (~Q(purpose="upgrade") & Q(plan_change__isnull=True)),
+                name="payorder_upgrade_has_plan_change",
+            ),
             models.CheckConstraint(condition=Q(tax_paise__gte=0) & Q(tax_paise__lte=F("amount_paise")),
                                    name="payorder_tax_within_amount"),
             models.CheckConstraint(condition=Q(amount_paise__gt=0), name="payorder_amount_positive"),

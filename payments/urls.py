@@ -16,8 +16,9 @@ urlpatterns = [
     path("api/v1/payments/verify", views_v1.RoutedVerifyView.as_view(), name="v1-payments-verify"),
     path("api/v1/payments/webhook/cashfree", views_v1.CashfreeWebhookView.as_view(),
          name="v1-payments-webhook-cashfree"),
-    path("api/v1/payments/<int:order_id>", views.StaffOrderView.as_view(), name="v1-payments-detail"),
-    path("api/v1/payments/<int:order_id>/refund", views.StaffRefundView.as_view(), name="v1-payments-refund"),
+    path("api/v1/payments", views.StaffOrdersView.as_view(), name="v1-payments"),
+    path("api/v1/payments/<str:order_ref>", views.StaffOrderView.as_view(), name="v1-payments-detail"),
+    path("api/v1/payments/<str:order_ref>/refund", views.StaffRefundView.as_view(), name="v1-payments-refund"),
     # GST invoices and credit notes (DESIGN §4.7)
     path("api/invoices", invoice_views.InvoicesView.as_view(), name="invoices"),
     path("api/invoices/<str:invoice_id>", invoice_views.InvoiceView.as_view(), name="invoices-detail"),

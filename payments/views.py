@@ -5,6 +5,8 @@ envelope), a body with `package_id`/`phone_number` is seed 003 (status envelope)
 chosen from the body before authentication, so every error — 401 included — renders in it.
 """
 
+import re
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
@@ -28,8 +30,10 @@ from config.api import SuccessAPIView, envelope_serializer
 from config.envelopes import flat_response, status_response, success_response
 from config.errors import Forbidden, InvalidInput
 from config.idempotency import idempotency_token, idempotent
+from config.ids import positive_id
 from config.pagination import PAGE_PARAMETERS, page_params, paginate
-from config.permissions import HasApiKey, IsStaff, IsUser, is_api_key_request
+from config.permissions import HasApiKey, IsUser, is_api_key_request
+from config.policy import PolicyPermission, principal_of, tenant_scope
 from config.schema import error_responses
 from payments import selectors, services
 from payments import serializers as s
@@ -305,18 +309,98 @@ class OrdersView(SuccessAPIView):
         return success_response(result)
 
 
-class StaffOrderView(SuccessAPIView):
-    permission_classes = [IsStaff]
+ORDER_STATUSES = tuple(PaymentOrder.Status.values)
+STAFF_ORDER_FILTERS = [
+    OpenApiParameter("status", OpenApiTypes.STR, enum=list(ORDER_STATUSES), required=False),
+    OpenApiParameter("tenant", OpenApiTypes.INT, required=False, description="Tenant id (platform staff)"),
+    OpenApiParameter("user", OpenApiTypes.INT, required=False, description="Buyer's user id"),
+    OpenApiParameter("from", OpenApiTypes.DATE, required=False, description="Created on or after (UTC)"),
+    OpenApiParameter("to", OpenApiTypes.DATE, required=False, description="Created on or before (UTC)"),
+]
 
-    @extend_schema(tags=TAGS, responses={200: envelope_serializer("PaymentOrderDetailEnvelope",
-                                                                  s.OrderDetailOut, envelope=envelopes.SUCCESS),
-                                         **error_responses(envelopes.SUCCESS, 401, 403, 404)})
-    def get(self, request, order_id: int):
-        return success_response(s.OrderDetailOut(selectors.order_get(order_id=order_id)).data)
+
+def _id_param(params, name: str) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    value = positive_id(raw)
+    if value is None:
+        raise InvalidInput(f"{name} must be an id.", code="invalid_query", fields={name: ["Invalid."]})
+    return value
+
+
+def _day_param(params, name: str, *, end: bool = False):
+    """`YYYY-MM-DD` → the start of that day in UTC (`end`: the start of the next day)."""
+    raw = params.get(name)
+    if not raw:
+        return None
+    day = None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw, re.ASCII):
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            day = None
+    if day is None:
+        raise InvalidInput(f"{name} must be a date, YYYY-MM-DD.", code="invalid_query", fields={name: ["Invalid."]})
+    moment = datetime.combine(day, time.min, tzinfo=UTC)
+    return moment + timedelta(days=1) if end else moment
+
+
+class StaffOrdersView(SuccessAPIView):
+    """Seed 004: every order (platform staff) or the tenant's orders (its staff), newest first."""
+
+    permission_classes = [PolicyPermission]
+    policy_action = "payment.list"
+
+    @extend_schema(
+        tags=TAGS, operation_id="v1_payments_list", parameters=[*STAFF_ORDER_FILTERS, *PAGE_PARAMETERS],
+        responses={200: envelope_serializer("StaffPaymentOrdersPageEnvelope", s.OrdersPageOut,
+                                            envelope=envelopes.SUCCESS),
+                   **error_responses(envelopes.SUCCESS, 400, 401, 403)},
+        description="Platform staff: all orders; tenant staff: their tenant's. Filters `status`, `tenant`, "
+                    "`user`, `from`/`to` (dates, UTC, inclusive).",
+    )
+    def get(self, request):
+        params = request.query_params
+        page, page_size = page_params(params)
+        status = params.get("status") or None
+        if status is not None and status not in ORDER_STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(ORDER_STATUSES)}.", code="invalid_query",
+                               fields={"status": ["Invalid."]})
+        orders = selectors.orders_for_staff(
+            scope=tenant_scope(principal_of(request), "payment.list"), status=status,
+            tenant_id=_id_param(params, "tenant"), user_id=_id_param(params, "user"),
+            created_from=_day_param(params, "from"), created_to=_day_param(params, "to", end=True))
+        result = paginate(orders, page=page, page_size=page_size)
+        result["results"] = s.OrderOut(result["results"], many=True).data
+        return success_response(result)
+
+
+ORDER_REF = OpenApiParameter("order_ref", OpenApiTypes.STR, OpenApiParameter.PATH,
+                             description="Our order id, or the gateway's order id (`order_…`, Cashfree's)")
+
+
+class StaffOrderView(SuccessAPIView):
+    """An order by our id or the gateway's: platform staff any, tenant staff their tenant's (else 404)."""
+
+    permission_classes = [PolicyPermission]
+    policy_action = "payment.read"
+
+    @extend_schema(tags=TAGS, parameters=[ORDER_REF],
+                   responses={200: envelope_serializer("PaymentOrderDetailEnvelope",
+                                                       s.OrderDetailOut, envelope=envelopes.SUCCESS),
+                              **error_responses(envelopes.SUCCESS, 401, 403, 404)})
+    def get(self, request, order_ref: str):
+        return success_response(s.OrderDetailOut(
+            selectors.order_visible(principal=principal_of(request), ref=order_ref)).data)
 
 
 class StaffRefundView(SuccessAPIView):
-    permission_classes = [IsStaff]
+    """Platform super_admin/admin refund any order; tenant staff see their tenant's orders (403 on
+    refund) and not others' (404)."""
+
+    permission_classes = [PolicyPermission]
+    policy_action = "payment.read"
 
     @extend_schema(
         tags=TAGS, request=s.RefundInput, parameters=[IDEMPOTENCY_HEADER],
@@ -326,14 +410,16 @@ class StaffRefundView(SuccessAPIView):
         description="Refund a paid order through its gateway, then take back what it bought. `amount` "
                     "is in paise (default: all that is still refundable).",
     )
-    def post(self, request, order_id: int):
-        return idempotent(request, lambda: self._refund(request, order_id), calls_out=True)
+    def post(self, request, order_ref: str):
+        return idempotent(request, lambda: self._refund(request, order_ref), calls_out=True)
 
-    def _refund(self, request, order_id):
+    def _refund(self, request, order_ref):
         data = s.RefundInput(data=request.data)
         data.is_valid(raise_exception=True)
-        selectors.order_get(order_id=order_id)  # 404 before anything else
-        refund = services.order_refund(order_id=order_id, amount_paise=data.validated_data.get("amount"),
+        principal = principal_of(request)
+        order_id = selectors.order_visible(principal=principal, ref=order_ref).pk  # 404 before anything else
+        refund = services.order_refund(principal=principal, order_id=order_id,
+                                       amount_paise=data.validated_data.get("amount"),
                                        reason=data.validated_data["reason"], actor=request.user,
                                        request_key=idempotency_token(request))
         order = selectors.order_get(order_id=order_id)

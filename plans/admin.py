@@ -13,7 +13,16 @@ from django.core.exceptions import ValidationError
 from config.errors import ServiceError
 from config.money import paise, rupees
 from plans import services
-from plans.models import AddOn, CreditPackage, RatePlan
+from plans.models import (
+    MAX_FEATURE_LENGTH,
+    MAX_FEATURES,
+    PRICE_PER_MINUTE,
+    PRICE_PER_MINUTE_PAISE,
+    TOKENS_LIMIT,
+    AddOn,
+    CreditPackage,
+    RatePlan,
+)
 
 
 def _rupee_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DecimalField:
@@ -54,20 +63,73 @@ class _RupeeForm(forms.ModelForm):
         return cleaned
 
 
+# The limits the admin edits as typed fields: form field → (limits key, label). Other keys a plan's
+# limits hold (a token plan's `tokens`, derived from its allowance; keys set through the API) are
+# kept as they are. `pricePerMinute` (rupees) is derived from the paise field by the services.
+LIMIT_FIELDS = {
+    "limit_toll_free_numbers": ("tollFreeNumbers", "Toll-free numbers (telephony)"),
+    "limit_included_minutes": ("includedMinutes", "Included minutes per month (telephony)"),
+    "limit_extensions": ("extensions", "Extensions (telephony)"),
+    "limit_libraries": ("libraries", "Libraries (platform)"),
+    "limit_students": ("students", "Students (platform)"),
+}
+_DERIVED_LIMITS = {PRICE_PER_MINUTE, PRICE_PER_MINUTE_PAISE}
+_TYPED_LIMIT_KEYS = {key for key, _ in LIMIT_FIELDS.values()} | _DERIVED_LIMITS
+
+
+def _limit_field(label: str) -> forms.IntegerField:
+    return forms.IntegerField(label=label, required=False, min_value=0, max_value=10**9,
+                              help_text="Empty: no such limit")
+
+
 class RatePlanAdminForm(_RupeeForm):
     RUPEE_FIELDS = {"monthly_price": "monthly_price_paise", "quarterly_price": "quarterly_price_paise",
                     "annual_price": "annual_price_paise", "setup_fee": "setup_fee_paise"}
 
     monthly_price = _rupee_field("Monthly price (₹)")
-    quarterly_price = _rupee_field("Quarterly price (₹)", required=False, help_text="Empty: 3 × monthly")
+    quarterly_price = _rupee_field("Quarterly price (₹)", required=False,
+                                   help_text="Empty: 3 × monthly (follows the monthly price). A price here is "
+                                             "a discount: at most 3 × monthly.")
     annual_price = _rupee_field("Annual price (₹)", required=False,
                                 help_text="Empty: the plan cannot be bought annually")
     setup_fee = _rupee_field("Setup fee (₹)", required=False, help_text="Empty: none")
+    price_per_minute = _rupee_field("Price per extra minute (₹, telephony)", required=False,
+                                    help_text="Empty: extra minutes are free")
+    features_text = forms.CharField(
+        label="Features", required=False, widget=forms.Textarea(attrs={"rows": 5, "cols": 60}),
+        help_text=f"One per line, at most {MAX_FEATURES} lines of {MAX_FEATURE_LENGTH} characters.")
+    limit_toll_free_numbers = _limit_field(LIMIT_FIELDS["limit_toll_free_numbers"][1])
+    limit_included_minutes = _limit_field(LIMIT_FIELDS["limit_included_minutes"][1])
+    limit_extensions = _limit_field(LIMIT_FIELDS["limit_extensions"][1])
+    limit_libraries = _limit_field(LIMIT_FIELDS["limit_libraries"][1])
+    limit_students = _limit_field(LIMIT_FIELDS["limit_students"][1])
 
     class Meta:
         model = RatePlan
         exclude = ["monthly_price_paise", "quarterly_price_paise", "annual_price_paise", "setup_fee_paise",
-                   "currency"]
+                   "currency", "limits", "features"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        plan = self.instance
+        limits = plan.limits if isinstance(plan.limits, dict) else {}
+        for name, (key, _) in LIMIT_FIELDS.items():
+            self.initial.setdefault(name, limits.get(key))
+        exact = limits.get(PRICE_PER_MINUTE_PAISE)
+        if isinstance(exact, int) and not isinstance(exact, bool):
+            self.initial.setdefault("price_per_minute", rupees(exact))
+        self.initial.setdefault("features_text", "\n".join(str(item) for item in plan.features or []))
+        if plan.pk and plan.quarterly_price_paise is not None and plan.quarterly_price_paise == 3 * plan.monthly_price_paise:
+            self.initial["quarterly_price"] = None  # it is the derived figure: let it follow the monthly price
+
+    def clean_features_text(self):
+        features = [line.strip() for line in self.cleaned_data.get("features_text", "").splitlines() if line.strip()]
+        for validator in RatePlan._meta.get_field("features").validators:
+            try:
+                validator(features)
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from exc
+        return features
 
     def clean(self):
         cleaned = super().clean()
@@ -78,11 +140,29 @@ class RatePlanAdminForm(_RupeeForm):
                 product=self.instance.product, code=code).exclude(pk=self.instance.pk).exists():
             # product is read-only here, so the form's own (product, code) check is skipped
             self.add_error("code", f"A {self.instance.product} plan with this code exists.")
+        monthly, quarterly = cleaned.get("monthly_price"), cleaned.get("quarterly_price")
+        if monthly is not None and quarterly is not None and quarterly > 3 * monthly:
+            self.add_error("quarterly_price", "At most three monthly prices (leave it empty for 3 × monthly).")
         return cleaned
+
+    def limits_value(self) -> dict:
+        product = self.instance.product if self.instance.pk else self.cleaned_data.get("product")
+        current = self.instance.limits if isinstance(self.instance.limits, dict) else {}
+        limits = {key: value for key, value in current.items() if key not in _TYPED_LIMIT_KEYS}
+        for name, (key, _) in LIMIT_FIELDS.items():
+            if self.cleaned_data.get(name) is not None:
+                limits[key] = self.cleaned_data[name]
+        if self.cleaned_data.get("price_per_minute") is not None:
+            limits[PRICE_PER_MINUTE_PAISE] = paise(self.cleaned_data["price_per_minute"])
+        if product == RatePlan.Product.TOKENS and TOKENS_LIMIT in limits and "token_allowance" in self.cleaned_data:
+            limits[TOKENS_LIMIT] = self.cleaned_data["token_allowance"]  # derived from the allowance
+        return limits
 
     def service_values(self) -> dict:
         values = {name: self.cleaned_data[name] for name in _PLAN_FORM_FIELDS if name in self.cleaned_data}
         values.update(self.paise_values())
+        values["limits"] = self.limits_value()
+        values["features"] = self.cleaned_data.get("features_text", [])
         return values
 
 
@@ -113,20 +193,27 @@ class RatePlanAdmin(admin.ModelAdmin):
     list_filter = ["product", "is_active", "is_public"]
     search_fields = ["code", "name", "description"]
     ordering = ["product", "sort_order", "tier", "id"]
-    readonly_fields = ["currency", "created_at", "updated_at"]
+    readonly_fields = ["currency", "other_limits", "created_at", "updated_at"]
     actions = ["activate", "deactivate"]
     fieldsets = (
         (None, {"fields": ("product", "code", "name", "description", "tier", "sort_order",
                            "is_public", "is_active")}),
         ("Prices (₹)", {"fields": ("monthly_price", "quarterly_price", "annual_price", "setup_fee",
                                    "gst_rate", "currency")}),
-        ("Allowances", {"fields": ("token_allowance", "duration_days", "limits", "features")}),
+        ("Allowances", {"fields": ("token_allowance", "duration_days", *LIMIT_FIELDS, "price_per_minute",
+                                   "other_limits", "features_text")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
 
     def get_readonly_fields(self, request, obj=None):
         # The product of an existing plan never changes (services.rate_plan_update refuses it).
         return [*self.readonly_fields, "product"] if obj else self.readonly_fields
+
+    @admin.display(description="Other limits")
+    def other_limits(self, plan):
+        limits = plan.limits if isinstance(plan.limits, dict) else {}
+        others = {key: value for key, value in limits.items() if key not in _TYPED_LIMIT_KEYS}
+        return ", ".join(f"{key}: {value}" for key, value in sorted(others.items())) or "—"
 
     @admin.display(description="Monthly ₹", ordering="monthly_price_paise")
     def monthly(self, plan):
@@ -149,9 +236,9 @@ class RatePlanAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         values = form.service_values()
         if change:
-            services.rate_plan_update(plan=obj, **values)
+            services.rate_plan_update(plan=obj, actor=request.user, **values)
         else:
-            plan = services.rate_plan_create(product=form.cleaned_data["product"], **values)
+            plan = services.rate_plan_create(product=form.cleaned_data["product"], actor=request.user, **values)
             obj.pk, obj.created_at, obj.updated_at = plan.pk, plan.created_at, plan.updated_at
             obj._state.adding = False
             obj._state.db = plan._state.db
@@ -166,13 +253,13 @@ class RatePlanAdmin(admin.ModelAdmin):
                 continue
             rows.append({"code": data["code"], "description": data.get("description") or "",
                          **addon_form.paise_values()})
-        services.rate_plan_addons_set(plan=form.instance, addons=rows)
+        services.rate_plan_addons_set(plan=form.instance, addons=rows, actor=request.user)
         # The admin's change message reads these; the service did the saving.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request, obj):
         try:
-            deleted = services.rate_plan_delete(plan=obj)
+            deleted = services.rate_plan_delete(plan=obj, actor=request.user)
         except ServiceError as exc:
             messages.error(request, f"{obj}: {exc.message}")
             return
@@ -186,7 +273,7 @@ class RatePlanAdmin(admin.ModelAdmin):
     @admin.action(description="Activate selected plans")
     def activate(self, request, queryset):
         for plan in queryset:
-            services.rate_plan_activate(plan=plan)
+            services.rate_plan_activate(plan=plan, actor=request.user)
         self.message_user(request, f"{queryset.count()} plan(s) activated.")
 
     @admin.action(description="Deactivate selected plans")
@@ -194,7 +281,7 @@ class RatePlanAdmin(admin.ModelAdmin):
         done = 0
         for plan in queryset:
             try:
-                services.rate_plan_deactivate(plan=plan)
+                services.rate_plan_deactivate(plan=plan, actor=request.user)
                 done += 1
             except ServiceError as exc:
                 self.message_user(request, f"{plan}: {exc.message}", messages.ERROR)
@@ -236,15 +323,15 @@ class CreditPackageAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         values = form.service_values()
         if change:
-            services.credit_package_update(package=obj, **values)
+            services.credit_package_update(package=obj, actor=request.user, **values)
         else:
-            package = services.credit_package_create(**values)
+            package = services.credit_package_create(actor=request.user, **values)
             obj.pk, obj.created_at, obj.updated_at = package.pk, package.created_at, package.updated_at
             obj._state.adding = False
             obj._state.db = package._state.db
 
     def delete_model(self, request, obj):
-        if not services.credit_package_delete(package=obj):
+        if not services.credit_package_delete(package=obj, actor=request.user):
             messages.warning(request, f"{obj} is in use; it was deactivated instead of deleted.")
 
     def delete_queryset(self, request, queryset):
@@ -254,5 +341,5 @@ class CreditPackageAdmin(admin.ModelAdmin):
     @admin.action(description="Deactivate selected packages")
     def deactivate(self, request, queryset):
         for package in queryset:
-            services.credit_package_deactivate(package=package)
+            services.credit_package_deactivate(package=package, actor=request.user)
         self.message_user(request, f"{queryset.count()} package(s) deactivated.")

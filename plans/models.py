@@ -1,10 +1,12 @@
 """The catalog. Each field's rules live here, once: its validators (run by `full_clean()` in the
 services and by the admin's model forms) and the database constraints that back them up."""
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from config.validators import no_nul_characters
 
@@ -23,6 +25,49 @@ _money = [MinValueValidator(0), MaxValueValidator(MAX_PAISE)]
 _sort_order = [MinValueValidator(-SORT_ORDER_LIMIT), MaxValueValidator(SORT_ORDER_LIMIT)]
 # Plan codes appear in URLs (/api/rate-plans/code/<code>).
 _plan_code = RegexValidator(r"^[A-Za-z0-9_.\-]+$", "Letters, digits, _ . and - only.")
+
+
+# Limits that are derived figures (DESIGN §4.6 review): the plans services fill them in from what
+# they derive from, `RatePlan.clean` refuses a disagreement, and on PostgreSQL a check constraint
+# does too (plans migration 0005).
+PRICE_PER_MINUTE_PAISE = "pricePerMinutePaise"  # the price of an extra minute, paise: the source
+PRICE_PER_MINUTE = "pricePerMinute"  # the same in rupees (seed 002 shows it): derived
+TOKENS_LIMIT = "tokens"  # a token plan's limits.tokens: derived from token_allowance
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def price_per_minute_paise_of(value):
+    """`limits.pricePerMinute` (rupees, at most two decimals, ≥ 0) in paise; None if it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")) or amount > MAX_PAISE / 100:
+        return None
+    return int(amount * 100)
+
+
+def derived_limit_errors(limits: dict, *, token_allowance: int | None) -> list[str]:
+    """Why `limits` disagrees with itself or with the plan's token allowance (empty: it does not)."""
+    errors = []
+    if PRICE_PER_MINUTE_PAISE in limits:
+        exact = limits[PRICE_PER_MINUTE_PAISE]
+        if not _is_int(exact) or not 0 <= exact <= MAX_PAISE:
+            errors.append(f"{PRICE_PER_MINUTE_PAISE} must be a whole number of paise, 0 or more.")
+        elif PRICE_PER_MINUTE in limits and price_per_minute_paise_of(limits[PRICE_PER_MINUTE]) != exact:
+            errors.append(f"{PRICE_PER_MINUTE} ({limits[PRICE_PER_MINUTE]!r}) disagrees with "
+                          f"{PRICE_PER_MINUTE_PAISE} ({exact}); give one of them.")
+    elif PRICE_PER_MINUTE in limits and price_per_minute_paise_of(limits[PRICE_PER_MINUTE]) is None:
+        errors.append(f"{PRICE_PER_MINUTE} must be rupees with at most two decimals, 0 or more.")
+    if TOKENS_LIMIT in limits and token_allowance is not None and limits[TOKENS_LIMIT] != token_allowance:
+        errors.append(f"{TOKENS_LIMIT} ({limits[TOKENS_LIMIT]!r}) disagrees with the token allowance "
+                      f"({token_allowance}); it is derived from it.")
+    return errors
 
 
 def feature_list(value) -> None:
@@ -91,6 +136,10 @@ class RatePlan(models.Model):
             models.CheckConstraint(condition=Q(token_allowance__gte=0), name="rateplan_token_allowance_non_negative"),
             models.CheckConstraint(condition=Q(duration_days__isnull=True) | Q(duration_days__gt=0),
                                    name="rateplan_duration_positive"),
+            # A stored quarterly price is a discount on three months, never more (empty: 3 × monthly).
+            models.CheckConstraint(
+                condition=Q(quarterly_price_paise__isnull=True) | Q(quarterly_price_paise__lte=F("monthly_price_paise") * 3),
+                name="rateplan_quarterly_at_most_three_months"),
         ]
 
     def __str__(self):
@@ -101,8 +150,16 @@ class RatePlan(models.Model):
         errors = {}
         if not isinstance(self.limits, dict):
             errors["limits"] = ValidationError("An object is required.", code="not_an_object")
+        elif derived := derived_limit_errors(
+                self.limits, token_allowance=self.token_allowance if self.product == self.Product.TOKENS else None):
+            errors["limits"] = ValidationError(derived[0], code="derived_disagrees")
         if not isinstance(self.features, list):
             errors["features"] = ValidationError("A list is required.", code="not_a_list")
+        if (self.quarterly_price_paise is not None and _is_int(self.monthly_price_paise)
+                and _is_int(self.quarterly_price_paise) and self.quarterly_price_paise > 3 * self.monthly_price_paise):
+            errors["quarterly_price_paise"] = ValidationError(
+                "The quarterly price cannot be more than three monthly prices (leave it empty for 3 × monthly).",
+                code="quarterly_above_three_months")
         if errors:
             raise ValidationError(errors)
 

@@ -6,9 +6,19 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 
+from config.audit import audit_record
 from config.errors import Conflict, InvalidInput, NotFound
+from config.money import rupees
 from plans.catalog import BASIC_TOKEN_PLAN_CODE
-from plans.models import AddOn, CreditPackage, RatePlan
+from plans.models import (
+    PRICE_PER_MINUTE,
+    PRICE_PER_MINUTE_PAISE,
+    TOKENS_LIMIT,
+    AddOn,
+    CreditPackage,
+    RatePlan,
+    price_per_minute_paise_of,
+)
 
 RATE_PLAN_FIELDS = (
     "code", "name", "description", "monthly_price_paise", "quarterly_price_paise", "annual_price_paise",
@@ -120,6 +130,54 @@ def _delete_or_deactivate(instance: models.Model, *, ignore=()) -> bool:
     return False
 
 
+# Audit (DESIGN §4.6): every catalog change is an event with the row before and after, so prices
+# keep their history.
+
+def rate_plan_snapshot(plan: RatePlan, *, with_addons: bool = True) -> dict:
+    state = {"product": plan.product, **{field: getattr(plan, field) for field in RATE_PLAN_FIELDS}}
+    if with_addons and plan.pk:
+        state["addons"] = [{field: getattr(addon, field) for field in ADDON_FIELDS}
+                           for addon in AddOn.objects.filter(plan_id=plan.pk).order_by("code")]
+    return state
+
+
+def credit_package_snapshot(package: CreditPackage) -> dict:
+    return {field: getattr(package, field) for field in CREDIT_PACKAGE_FIELDS}
+
+
+def _audit(*, actor, action: str, instance, before, after) -> None:
+    """One event, unless an update changed nothing."""
+    if before is not None and after is not None and before == after:
+        return
+    object_type = "rate_plan" if isinstance(instance, RatePlan) else "credit_package"
+    audit_record(actor=actor, action=action, object_type=object_type, object_id=instance.pk,
+                 before=before, after=after)
+
+
+# Derived figures -----------------------------------------------------------------------------
+# A figure derived from another is filled in here from its source, so the two cannot disagree;
+# one given that disagrees is refused (RatePlan.clean, and on PostgreSQL a check constraint).
+
+def _derive_figures(plan: RatePlan, values: dict) -> None:
+    """Fill in `plan`'s derived figures after `values` were applied. (A stored quarterly price is
+    not derived: empty means 3 × monthly, a price is a discount, at most 3 × monthly; an update
+    changes only the fields it is given, DESIGN §4.6.)"""
+    limits = plan.limits
+    if isinstance(limits, dict):
+        limits = dict(limits)
+        if PRICE_PER_MINUTE_PAISE not in limits and PRICE_PER_MINUTE in limits:
+            derived = price_per_minute_paise_of(limits[PRICE_PER_MINUTE])
+            if derived is not None:  # else RatePlan.clean says what is wrong
+                limits[PRICE_PER_MINUTE_PAISE] = derived
+        exact = limits.get(PRICE_PER_MINUTE_PAISE)
+        if PRICE_PER_MINUTE not in limits and isinstance(exact, int) and not isinstance(exact, bool) and exact >= 0:
+            limits[PRICE_PER_MINUTE] = float(rupees(exact))  # seed 002 shows rupees as a JSON number
+        if (plan.product == RatePlan.Product.TOKENS and TOKENS_LIMIT in limits and "limits" not in values
+                and "token_allowance" in values):
+            limits[TOKENS_LIMIT] = plan.token_allowance
+        plan.limits = limits
+
+
 # Rate plans ---------------------------------------------------------------------------------
 
 # The plan every token user falls back to (first use, expiry, refund): it must always exist,
@@ -140,20 +198,22 @@ def _fallback_guard(plan: RatePlan, *, deleting: bool = False, values: dict | No
 
 @transaction.atomic
 def rate_plan_create(*, product: str, code: str, name: str, monthly_price_paise: int,
-                     addons: list[dict] | None = None, **fields) -> RatePlan:
+                     addons: list[dict] | None = None, actor=None, **fields) -> RatePlan:
     """A new plan; `addons` is a list of {code, description, payg_price_paise, one_time_price_paise}."""
     values = _known({"code": code, "name": name, "monthly_price_paise": monthly_price_paise, **fields},
                     RATE_PLAN_FIELDS)
     plan = RatePlan(product=product, **values)
+    _derive_figures(plan, values)
     _full_clean(plan)
     addon_rows = addons_clean(addons or [])
     _save(plan, conflict_field="code", message=f"A {product} plan with code {plan.code} exists.")
     AddOn.objects.bulk_create([AddOn(plan=plan, **row) for row in addon_rows])
+    _audit(actor=actor, action="rate_plan.create", instance=plan, before=None, after=rate_plan_snapshot(plan))
     return plan
 
 
 @transaction.atomic
-def rate_plan_update(*, plan: RatePlan, addons: list[dict] | None = None, **changes) -> RatePlan:
+def rate_plan_update(*, plan: RatePlan, addons: list[dict] | None = None, actor=None, **changes) -> RatePlan:
     """Change the given fields (others stay); `addons`, when given, replaces the plan's add-ons.
     The product of a plan never changes (subscriptions and token quotas depend on it)."""
     if "product" in changes:
@@ -161,20 +221,34 @@ def rate_plan_update(*, plan: RatePlan, addons: list[dict] | None = None, **chan
             raise _bad("product", "The product of a plan cannot be changed.", code="product_immutable")
     values = _known(changes, RATE_PLAN_FIELDS)
     plan = _lock(plan)
+    before = rate_plan_snapshot(plan)
     _fallback_guard(plan, values=values)
     for field, value in values.items():
         setattr(plan, field, value)
     if values:
+        _derive_figures(plan, values)
         _full_clean(plan)
         _save(plan, conflict_field="code", message=f"A {plan.product} plan with code {plan.code} exists.")
     if addons is not None:
-        rate_plan_addons_set(plan=plan, addons=addons)
+        _addons_set(plan=plan, addons=addons)
+    action = ("rate_plan.deactivate" if values == {"is_active": False} and addons is None else
+              "rate_plan.activate" if values == {"is_active": True} and addons is None else "rate_plan.update")
+    _audit(actor=actor, action=action, instance=plan, before=before, after=rate_plan_snapshot(plan))
     return plan
 
 
 @transaction.atomic
-def rate_plan_addons_set(*, plan: RatePlan, addons: list[dict]) -> list[AddOn]:
+def rate_plan_addons_set(*, plan: RatePlan, addons: list[dict], actor=None) -> list[AddOn]:
     """Make the plan's add-ons exactly `addons` (matched by code: update, create, remove)."""
+    plan = _lock(plan)
+    before = rate_plan_snapshot(plan)
+    result = _addons_set(plan=plan, addons=addons)
+    _audit(actor=actor, action="rate_plan.addons_set", instance=plan, before=before,
+           after=rate_plan_snapshot(plan))
+    return result
+
+
+def _addons_set(*, plan: RatePlan, addons: list[dict]) -> list[AddOn]:
     rows = addons_clean(addons)
     list(RatePlan.objects.select_for_update().filter(pk=plan.pk).values_list("pk"))  # one writer at a time
     AddOn.objects.filter(plan=plan).exclude(code__in=[row["code"] for row in rows]).delete()
@@ -186,55 +260,72 @@ def rate_plan_addons_set(*, plan: RatePlan, addons: list[dict]) -> list[AddOn]:
 
 
 @transaction.atomic
-def rate_plan_deactivate(*, plan: RatePlan) -> RatePlan:
-    return rate_plan_update(plan=plan, is_active=False)
+def rate_plan_deactivate(*, plan: RatePlan, actor=None) -> RatePlan:
+    return rate_plan_update(plan=plan, is_active=False, actor=actor)
 
 
 @transaction.atomic
-def rate_plan_activate(*, plan: RatePlan) -> RatePlan:
-    return rate_plan_update(plan=plan, is_active=True)
+def rate_plan_activate(*, plan: RatePlan, actor=None) -> RatePlan:
+    return rate_plan_update(plan=plan, is_active=True, actor=actor)
 
 
 @transaction.atomic
-def rate_plan_delete(*, plan: RatePlan) -> bool:
+def rate_plan_delete(*, plan: RatePlan, actor=None) -> bool:
     """Delete a plan nobody refers to (True). Once anything refers to it (a subscription, an
     order, ...) it is deactivated instead (False): history keeps pointing at a real plan."""
     plan = _lock(plan)
     _fallback_guard(plan, deleting=True)
-    return _delete_or_deactivate(plan, ignore=(AddOn,))
+    before, plan_id = rate_plan_snapshot(plan), plan.pk
+    deleted = _delete_or_deactivate(plan, ignore=(AddOn,))
+    plan.pk = plan_id
+    _audit(actor=actor, action="rate_plan.delete" if deleted else "rate_plan.deactivate", instance=plan,
+           before=before, after=None if deleted else rate_plan_snapshot(plan))
+    return deleted
 
 
 # Credit packages ----------------------------------------------------------------------------
 
 @transaction.atomic
-def credit_package_create(*, name: str, price_paise: int, credits: int, **fields) -> CreditPackage:
+def credit_package_create(*, name: str, price_paise: int, credits: int, actor=None,
+                          **fields) -> CreditPackage:
     values = _known({"name": name, "price_paise": price_paise, "credits": credits, **fields},
                     CREDIT_PACKAGE_FIELDS)
     package = CreditPackage(**values)
     _full_clean(package)
     _save(package, conflict_field="name", message="Could not save the package.")
+    _audit(actor=actor, action="credit_package.create", instance=package, before=None,
+           after=credit_package_snapshot(package))
     return package
 
 
 @transaction.atomic
-def credit_package_update(*, package: CreditPackage, **changes) -> CreditPackage:
+def credit_package_update(*, package: CreditPackage, actor=None, **changes) -> CreditPackage:
     values = _known(changes, CREDIT_PACKAGE_FIELDS)
     package = _lock(package)
+    before = credit_package_snapshot(package)
     for field, value in values.items():
         setattr(package, field, value)
     if values:
         _full_clean(package)
         _save(package, conflict_field="name", message="Could not save the package.")
+    action = "credit_package.deactivate" if values == {"is_active": False} else "credit_package.update"
+    _audit(actor=actor, action=action, instance=package, before=before,
+           after=credit_package_snapshot(package))
     return package
 
 
 @transaction.atomic
-def credit_package_deactivate(*, package: CreditPackage) -> CreditPackage:
-    return credit_package_update(package=package, is_active=False)
+def credit_package_deactivate(*, package: CreditPackage, actor=None) -> CreditPackage:
+    return credit_package_update(package=package, is_active=False, actor=actor)
 
 
 @transaction.atomic
-def credit_package_delete(*, package: CreditPackage) -> bool:
+def credit_package_delete(*, package: CreditPackage, actor=None) -> bool:
     """Delete an unused package (True); once orders refer to it, deactivate it (False)."""
     package = _lock(package)
-    return _delete_or_deactivate(package)
+    before, package_id = credit_package_snapshot(package), package.pk
+    deleted = _delete_or_deactivate(package)
+    package.pk = package_id
+    _audit(actor=actor, action="credit_package.delete" if deleted else "credit_package.deactivate",
+           instance=package, before=before, after=None if deleted else credit_package_snapshot(package))
+    return deleted

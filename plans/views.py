@@ -8,7 +8,8 @@ from config import envelopes
 from config.api import SuccessAPIView, envelope_serializer
 from config.envelopes import success_response
 from config.errors import InvalidInput
-from config.permissions import IsStaff
+from config.pagination import PAGE_PARAMETERS, page_params, page_serializer, paginate
+from config.policy import PolicyPermission
 from config.schema import error_responses
 from plans import selectors, services
 from plans import serializers as s
@@ -20,8 +21,9 @@ SUCCESS = envelopes.SUCCESS
 
 PublicPlansEnvelope = envelope_serializer("PublicRatePlansEnvelope", s.PublicRatePlanSerializer,
                                           envelope=SUCCESS, many=True)
-StaffPlansEnvelope = envelope_serializer("StaffRatePlansEnvelope", s.StaffRatePlanSerializer,
-                                         envelope=SUCCESS, many=True)
+# DESIGN §5: lists in the success envelope are pages (the public list keeps seed 002's array).
+StaffPlansEnvelope = envelope_serializer(
+    "StaffRatePlansEnvelope", page_serializer("StaffRatePlanPage", s.StaffRatePlanSerializer), envelope=SUCCESS)
 StaffPlanEnvelope = envelope_serializer("StaffRatePlanEnvelope", s.StaffRatePlanSerializer, envelope=SUCCESS)
 QuoteEnvelope = envelope_serializer("RatePlanQuoteEnvelope", s.RatePlanQuoteSerializer, envelope=SUCCESS)
 DeleteEnvelope = envelope_serializer("RatePlanDeleteEnvelope", s.RatePlanDeleteResultSerializer, envelope=SUCCESS)
@@ -74,7 +76,11 @@ class _PublicView(SuccessAPIView):
 
 
 class _StaffView(SuccessAPIView):
-    permission_classes = [IsStaff]
+    """The catalog API: platform staff read (support included), super_admin/admin write."""
+
+    permission_classes = [PolicyPermission]
+    policy_action = {"GET": "catalog.read", "POST": "catalog.write", "PUT": "catalog.write",
+                     "DELETE": "catalog.write"}
 
 
 class PublicRatePlansView(_PublicView):
@@ -106,12 +112,15 @@ def _plan_response(plan: RatePlan, *, status=200, message=None):
 
 
 class RatePlanListView(_StaffView):
-    @extend_schema(tags=TAGS, operation_id="rate_plans_list", parameters=[PRODUCT_PARAMETER],
-                   summary="Every plan, inactive and private too (staff)",
+    @extend_schema(tags=TAGS, operation_id="rate_plans_list", parameters=[PRODUCT_PARAMETER, *PAGE_PARAMETERS],
+                   summary="Every plan, inactive and private too (staff), a page at a time",
                    responses={200: StaffPlansEnvelope, **error_responses(SUCCESS, 400, 401, 403)})
     def get(self, request):
+        page, page_size = page_params(request.query_params)
         plans = selectors.rate_plans_all(product=request.query_params.get("product"))
-        return success_response(s.StaffRatePlanSerializer(plans, many=True).data)
+        result = paginate(plans, page=page, page_size=page_size)
+        result["results"] = s.StaffRatePlanSerializer(result["results"], many=True).data
+        return success_response(result)
 
     @extend_schema(tags=TAGS, operation_id="rate_plans_create", request=s.RatePlanWriteSerializer,
                    summary="Create a plan (staff)",
@@ -119,7 +128,7 @@ class RatePlanListView(_StaffView):
     def post(self, request):
         data = _validated(s.RatePlanWriteSerializer(data=request.data), PLAN_WRITE_CODES)
         try:
-            plan = services.rate_plan_create(**data.service_kwargs())
+            plan = services.rate_plan_create(actor=request.user, **data.service_kwargs())
         except InvalidInput as exc:
             raise data.api_error(exc, PLAN_WRITE_CODES) from exc
         return _plan_response(plan, status=201, message="Rate plan created")
@@ -138,7 +147,7 @@ class RatePlanDetailView(_StaffView):
         plan = selectors.rate_plan_get(plan_id=pk)
         data = _validated(s.RatePlanWriteSerializer(data=request.data, partial=True), PLAN_WRITE_CODES)
         try:
-            plan = services.rate_plan_update(plan=plan, **data.service_kwargs())
+            plan = services.rate_plan_update(plan=plan, actor=request.user, **data.service_kwargs())
         except InvalidInput as exc:
             raise data.api_error(exc, PLAN_WRITE_CODES) from exc
         return _plan_response(plan, message="Rate plan updated")
@@ -148,7 +157,7 @@ class RatePlanDetailView(_StaffView):
                    responses={200: DeleteEnvelope, **error_responses(SUCCESS, 401, 403, 404)})
     def delete(self, request, pk: int):
         plan = selectors.rate_plan_get(plan_id=pk)
-        deleted = services.rate_plan_delete(plan=plan)
+        deleted = services.rate_plan_delete(plan=plan, actor=request.user)
         message = "Rate plan deleted" if deleted else "Rate plan is in use; deactivated instead of deleted"
         return success_response({"id": pk, "deleted": deleted, "deactivated": not deleted}, message=message)
 

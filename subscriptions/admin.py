@@ -5,9 +5,10 @@ from django.contrib import admin, messages
 from config.admin_actions import action_form_response
 from config.errors import ServiceError
 from config.money import rupees
+from config.policy import principal_for_user
 from subscriptions.forms import TokenPlanChangeForm
 from subscriptions.lifecycle.admin import LifecycleAdminActions
-from subscriptions.models import Subscription, SubscriptionEvent, UsageCounter
+from subscriptions.models import Subscription, SubscriptionEvent, SubscriptionPlanChange, UsageCounter
 from subscriptions.selectors import TOKENS
 from subscriptions.services import token_plan_change, token_usage_reset
 
@@ -41,6 +42,18 @@ class SubscriptionEventInline(_ReadOnlyInline):
     ordering = ["-created_at", "-id"]
 
 
+class SubscriptionPlanChangeInline(_ReadOnlyInline):
+    """Upgrades ordered through change-plan (pending until paid), with their proration."""
+
+    model = SubscriptionPlanChange
+    fk_name = "subscription"
+    fields = ["created_at", "status", "from_plan", "from_billing_cycle", "to_plan", "to_billing_cycle",
+              "new_period", "period_end", "credit_paise", "charge_paise", "subtotal_paise", "gst_paise",
+              "total_paise", "payment_id", "resolved_at"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(LifecycleAdminActions, admin.ModelAdmin):
     list_display = ["id", "user", "product", "plan", "status", "billing_cycle", "usage", "current_period_end",
@@ -55,7 +68,7 @@ class SubscriptionAdmin(LifecycleAdminActions, admin.ModelAdmin):
               "scheduled_plan", "scheduled_billing_cycle", "addons", "price", "period_price_paise", "pricing",
               "ended_at", "created_at", "updated_at"]
     readonly_fields = fields
-    inlines = [UsageCounterInline, SubscriptionEventInline]
+    inlines = [UsageCounterInline, SubscriptionPlanChangeInline, SubscriptionEventInline]
     actions = ["reset_usage", "change_plan", *LifecycleAdminActions.lifecycle_actions]
 
     def get_queryset(self, request):
@@ -107,7 +120,7 @@ class SubscriptionAdmin(LifecycleAdminActions, admin.ModelAdmin):
             for subscription in subscriptions:
                 try:
                     change = token_plan_change(
-                        user=subscription.user, plan_code=plan.code,
+                        principal=principal_for_user(request.user), user=subscription.user, plan_code=plan.code,
                         reset_used=form.cleaned_data["reset_used"], actor=request.user,
                         reason=reason,
                     )

@@ -11,3 +11,7 @@ class SubscriptionsConfig(AppConfig):
         from subscriptions.services import subscriptions_merge
 
         hooks.register_account_merger("subscriptions", subscriptions_merge)
+        from subscriptions.selectors import tenant_subscription_stats
+        from tenants.stats import register_tenant_stats
+
+        register_tenant_stats("subscriptions", tenant_subscription_stats)

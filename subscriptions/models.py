@@ -208,6 +208,10 @@ class SubscriptionEvent(models.Model):
         PAST_DUE = "past_due", "Renewal unpaid: past due"
         RENEWAL_PAID = "renewal_paid", "Renewal paid"
         RENEWAL_NOTICE = "renewal_notice", "Upcoming renewal notice sent"
+        # plan changes (change-plan)
+        CHANGE_REQUESTED = "change_requested", "Upgrade ordered, awaiting payment"
+        CHANGE_SCHEDULED = "change_scheduled", "Plan change scheduled for the period end"
+        CHANGE_CLEARED = "change_cleared", "Scheduled plan change cleared"
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -264,3 +268,84 @@ class RenewalNotice(models.Model):
 
     def __str__(self):
         return f"notice {self.subscription_id} @ {self.period_end:%Y-%m-%d} ({self.status})"
+
+
+class SubscriptionPlanChange(models.Model):
+    """An upgrade ordered through change-plan that waits for its payment (DESIGN §4.3).
+
+    The proration is fixed when the order is made (the amount the gateway holds); the payment
+    applies it only if the subscription is still on the plan, cycle and period it was priced
+    for and no newer change-plan superseded it. Downgrades are not rows here: they are the
+    subscription's `scheduled_plan` / `scheduled_billing_cycle`, applied by the period close.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting payment"
+        APPLIED = "applied", "Paid and applied"
+        SUPERSEDED = "superseded", "Superseded (a newer change-plan, or the subscription moved on)"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="plan_changes")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    from_plan = models.ForeignKey(RatePlan, on_delete=models.PROTECT, related_name="+")
+    from_billing_cycle = models.CharField(max_length=20, choices=Subscription.BillingCycle.choices)
+    to_plan = models.ForeignKey(RatePlan, on_delete=models.PROTECT, related_name="+")
+    to_billing_cycle = models.CharField(max_length=20, choices=Subscription.BillingCycle.choices)
+    # The billing cycle changes: a new period starts when it applies (else the period end stays).
+    new_period = models.BooleanField(default=False)
+    # The period the proration was computed for, and when.
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    quoted_at = models.DateTimeField()
+    remaining_seconds = models.BigIntegerField()
+    period_seconds = models.BigIntegerField()
+    # Pre-tax paise: charge − credit = subtotal; subtotal + gst = total (what the order charges).
+    credit_paise = models.BigIntegerField()
+    charge_paise = models.BigIntegerField()
+    subtotal_paise = models.BigIntegerField()
+    gst_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    gst_paise = models.BigIntegerField()
+    total_paise = models.BigIntegerField()
+    # The new plan's price snapshot and add-ons, as the subscription will carry them.
+    pricing = models.JSONField(default=dict, blank=True)
+    period_price_paise = models.BigIntegerField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    payment_id = models.CharField(max_length=64, blank=True, default="", help_text="The payment that applied it")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription"], condition=Q(status="pending"),
+                                    name="planchange_one_pending_per_subscription"),
+            models.CheckConstraint(condition=Q(status__in=["pending", "applied", "superseded"]),
+                                   name="planchange_status_valid"),
+            models.CheckConstraint(
+                condition=Q(from_billing_cycle__in=["monthly", "quarterly", "annual"])
+                & Q(to_billing_cycle__in=["monthly", "quarterly", "annual"]),
+                name="planchange_billing_cycles_valid"),
+            models.CheckConstraint(condition=Q(period_end__gt=models.F("period_start")),
+                                   name="planchange_period_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(period_seconds__gt=0, remaining_seconds__gte=0)
+                & Q(remaining_seconds__lte=models.F("period_seconds")),
+                name="planchange_fraction_within_period"),
+            # Only a change that costs something waits for a payment.
+            models.CheckConstraint(
+                condition=Q(subtotal_paise__gt=0, gst_paise__gte=0, credit_paise__gte=0)
+                & Q(subtotal_paise=models.F("charge_paise") - models.F("credit_paise"))
+                & Q(total_paise=models.F("subtotal_paise") + models.F("gst_paise")),
+                name="planchange_figures_add_up"),
+            models.CheckConstraint(condition=Q(period_price_paise__gte=0),
+                                   name="planchange_period_price_non_negative"),
+            models.CheckConstraint(
+                condition=Q(status="pending", resolved_at__isnull=True)
+                | Q(status__in=["applied", "superseded"], resolved_at__isnull=False),
+                name="planchange_resolved_unless_pending"),
+            models.CheckConstraint(condition=~Q(status="applied") | ~Q(payment_id=""),
+                                   name="planchange_applied_has_payment"),
+        ]
+
+    def __str__(self):
+        return f"{self.from_plan_id}/{self.from_billing_cycle} → {self.to_plan_id}/{self.to_billing_cycle} ({self.status})"

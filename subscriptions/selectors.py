@@ -56,3 +56,10 @@ def token_usage_peek(*, user_id: int) -> TokenUsagePeek | None:
     subscription = counter.subscription
     return TokenUsagePeek(subscription.plan.code, counter.quota, counter.used, counter.period_start,
                           subscription.current_period_end)
+
+
+def tenant_subscription_stats(*, tenant, since) -> dict:
+    """For `tenants.stats`: the tenant's users' live subscriptions (pending, active, past due,
+    suspended)."""
+    return {"live_subscriptions": Subscription.objects.filter(
+        user__tenant=tenant, status__in=Subscription.LIVE_STATUSES).count()}

@@ -2,12 +2,13 @@
 
 Who may do what
 - ``GET api/tokens/usage``: the user (JWT). The first call provisions basic.
-- ``POST api/tokens/set-plan``: the user for themselves; staff (JWT) for themselves or any user
-  via ``user_id`` (staff that belong to a tenant: users of that tenant); an API key with scope
+- ``POST api/tokens/set-plan``: the user for themselves; platform staff (super_admin/admin) for
+  any user via ``user_id``, tenant staff for users of their tenant; an API key with scope
   ``tokens`` for a user of its tenant (``user_id`` required). ``reset_used: true`` needs staff or a
-  key. An upgrade to a paid plan needs staff, or TOKENS_SELF_SERVICE_UPGRADE (users and keys
-  buy upgrades through payments).
-- ``POST api/tokens/consume``: the user (JWT), staff or an API key with ``user_id``.
+  key. An upgrade to a paid plan without paying needs platform staff, or
+  TOKENS_SELF_SERVICE_UPGRADE (users, tenant staff and keys buy upgrades through payments). The
+  service decides (config.policy: "token.plan.*").
+- ``POST api/tokens/consume``: the user (JWT), staff or an API key with ``user_id`` ("token.consume").
 
 Precedence of refusals (first that applies wins):
 401 unauthorized → 403 key without scope "tokens" → 400 invalid body (malformed JSON, unknown
@@ -20,7 +21,6 @@ another body is decided before the effect, after the checks above.
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import BasePermission
@@ -32,6 +32,7 @@ from config.envelopes import flat_response
 from config.errors import Forbidden, InvalidInput, NotFound
 from config.idempotency import idempotent
 from config.permissions import IsUser, is_api_key_request
+from config.policy import policy_allows, principal_of
 from config.schema import error_responses
 from plans.selectors import token_plan_get
 from subscriptions import serializers as s
@@ -61,11 +62,7 @@ class IsUserOrTokensKey(BasePermission):
 class Target:
     user_id: int
     tenant_id: int | None  # the target must belong to this tenant
-    caller: str  # "self", "staff" or "key"
-
-    @property
-    def privileged(self) -> bool:
-        return self.caller in ("staff", "key")
+    caller: str  # "self" or "other"
 
 
 def _require_user_id(request, user_id):
@@ -75,18 +72,20 @@ def _require_user_id(request, user_id):
 
 
 def _target(request, user_id: int | None) -> Target:
-    if is_api_key_request(request):
-        return Target(user_id=user_id, tenant_id=request.auth.tenant_id, caller="key")
-    me = request.user
-    if user_id is None or user_id == me.pk:
-        return Target(user_id=me.pk, tenant_id=None, caller="staff" if me.is_staff else "self")
-    if not me.is_staff:
+    """Whose tokens: the caller's own, or (staff, keys) `user_id`'s. A caller who may not act for
+    others at all gets 403; the user is then looked up within the caller's tenant (platform
+    staff: any), so another tenant's user is 404."""
+    principal = principal_of(request)
+    if not principal.is_api_key and (user_id is None or user_id == request.user.pk):
+        return Target(user_id=request.user.pk, tenant_id=None, caller="self")
+    if not policy_allows(principal, "token.for_user"):
         raise Forbidden("forbidden")
-    return Target(user_id=user_id, tenant_id=me.tenant_id, caller="staff")
+    tenant_id = None if principal.is_platform_staff else principal.tenant_id
+    return Target(user_id=user_id, tenant_id=tenant_id, caller="other")
 
 
 def _target_user(request, target: Target):
-    if target.caller != "key" and target.user_id == request.user.pk:
+    if target.caller == "self":
         return request.user
     users = get_user_model().objects.filter(pk=target.user_id)
     if target.tenant_id is not None:
@@ -133,15 +132,15 @@ class TokenSetPlanView(FlatAPIView):
         data = body.validated_data
         _require_user_id(request, data.get("user_id"))
         token_plan_get(code=data["plan"])
+        principal = principal_of(request)
         target = _target(request, data.get("user_id"))
-        if data["reset_used"] and not target.privileged:
+        if data["reset_used"] and not policy_allows(principal, "token.plan.reset_used"):
             raise Forbidden("forbidden")
         user = _target_user(request, target)
         actor, reason = _actor_and_reason(request, "set-plan")
         change = services.token_plan_change(
-            user=user, plan_code=data["plan"], reset_used=data["reset_used"], actor=actor,
-            reason=reason,
-            paid_upgrade_allowed=target.caller == "staff" or settings.TOKENS_SELF_SERVICE_UPGRADE,
+            principal=principal, user=user, plan_code=data["plan"], reset_used=data["reset_used"],
+            actor=actor, reason=reason,
         )
         return flat_response(change.as_response())
 

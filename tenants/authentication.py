@@ -61,6 +61,8 @@ def api_key_lookup(raw_key: str) -> ApiKey:
         raise exceptions.AuthenticationFailed("Invalid API key.")
     if api_key.is_revoked:
         raise exceptions.AuthenticationFailed("API key has been revoked.")
+    if api_key.tenant.is_archived:
+        raise exceptions.AuthenticationFailed("API key has been revoked.")
     if not api_key.tenant.is_active:
         raise exceptions.PermissionDenied("Tenant is suspended.")
     return api_key

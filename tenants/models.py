@@ -8,10 +8,15 @@ class Tenant(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
+        # Deleted through the API: keys revoked, users refused, ledger kept. Final.
+        ARCHIVED = "archived", "Archived"
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    email = models.EmailField(blank=True, default="")
+    phone = models.CharField(max_length=20, blank=True, default="", help_text="E.164")
+    suspended_reason = models.CharField(max_length=500, blank=True, default="")
     # e.g. {"free_signup_credits": 5}
     settings = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -21,8 +26,10 @@ class Tenant(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["active", "suspended"]), name="tenant_status_valid"
+                condition=Q(status__in=["active", "suspended", "archived"]), name="tenant_status_valid"
             ),
+            models.CheckConstraint(condition=Q(phone="") | Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"),
+                                   name="tenant_phone_e164"),
         ]
 
     def __str__(self):
@@ -31,6 +38,10 @@ class Tenant(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_archived(self) -> bool:
+        return self.status == self.Status.ARCHIVED
 
 
 class ApiKey(models.Model):

@@ -168,7 +168,7 @@ def phone_sign_in(*, phone: str, tenant_slug: str | None, code) -> tuple:
         user, _ = hooks.phone_user_get_or_create(phone=e164, tenant=tenant)
         if not user.is_active:
             raise Forbidden(USER_INACTIVE, code="user_inactive")
-        if user.is_staff or user.is_superuser:
+        if user.role or user.is_staff or user.is_superuser:
             raise Forbidden("Staff accounts sign in with email and password.", code="staff_account")
         _mark_verified(user)
     update_last_login(None, user)
@@ -211,7 +211,7 @@ def phone_attach(*, user, phone: str, tenant_slug: str | None, code, address: st
 
 
 def _check_may_attach(*, user, tenant: Tenant, phone: str) -> None:
-    if user.is_staff or user.is_superuser:
+    if user.role or user.is_staff or user.is_superuser:
         raise Forbidden("Staff accounts cannot take a customer's phone number.", code="staff_account")
     if user.tenant_id is not None and user.tenant_id != tenant.pk:
         raise Conflict("This account belongs to another tenant; a number can only be attached "
@@ -227,7 +227,7 @@ def _check_may_take_over(owner) -> None:
     """Only the bot's own kind of account is merged away: phone only, active, not staff."""
     if not owner.is_active:
         raise Forbidden(USER_INACTIVE, code="user_inactive")
-    if owner.email or owner.is_staff or owner.is_superuser:
+    if owner.email or owner.role or owner.is_staff or owner.is_superuser:
         raise Conflict("This number belongs to another account that signs in with email. Sign in "
                        "to that account (or with this number) instead.", code="phone_taken",
                        fields={"phone_number": ["Belongs to another account."]})

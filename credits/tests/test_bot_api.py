@@ -62,7 +62,7 @@ def test_deduct_messages(bot_client, tenant, balance, credits, message, left):
     assert response.status_code == 200
     payload = response.json()
     assert payload["status"] == "SUCCESS" and payload["message"] == message
-    assert payload["data"]["remaining_credits"] == left and payload["data"]["credits_deducted"] == credits
+    assert payload["data"] == {"remaining_credits": left}  # seed 003's data, exactly
     assert balance_of(user) == left
 
 
@@ -89,7 +89,8 @@ def test_deduct_for_a_new_number_creates_the_user_first(bot_client):
 def test_deduct_records_reference_label_and_key(bot_client, tenant, api_key):
     user = phone_user(tenant, PHONE, 5)
     response = deduct(bot_client, {"phone_number": PHONE, "source": "image_generation", "reference_id": "img_42"})
-    row = CreditTransaction.objects.get(pk=response.json()["data"]["transaction_id"])
+    assert response.status_code == 200
+    row = CreditTransaction.objects.get(wallet__user=user, action="debit")
     assert row.wallet.user == user and row.source == "usage" and row.reference_id == "img_42"
     assert row.metadata == {"api_key": api_key[0].prefix, "label": "image_generation"}
 

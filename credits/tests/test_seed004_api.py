@@ -96,6 +96,9 @@ def test_tenant_wallet_and_deduct(bot_client, tenant):
     assert services.wallet_get_or_create_for_tenant(tenant=tenant).balance == 3
 
 
-def test_tenant_endpoints_need_a_key(auth_client, staff_client):
-    assert auth_client.get("/api/v1/credits/wallet").status_code == 401
-    assert post(staff_client, "/api/v1/credits/deduct", {"credits": 1}).status_code == 401
+def test_tenant_endpoints_need_a_key_or_the_tenants_staff(api_client, auth_client, staff_client):
+    """An end user's or platform staff's JWT is refused (403): the tenant's wallet is for its keys
+    and its staff (DESIGN §4.6)."""
+    assert api_client.get("/api/v1/credits/wallet").status_code == 401
+    assert auth_client.get("/api/v1/credits/wallet").status_code == 403
+    assert post(staff_client, "/api/v1/credits/deduct", {"credits": 1}).status_code == 403

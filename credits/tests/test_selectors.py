@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from config.errors import InvalidInput, NotFound
+from config.policy import principal_for_api_key, principal_for_user
 from credits import selectors, services
 from credits.models import CreditTransaction, Wallet
 from credits.tests.factories import phone_user
@@ -25,6 +26,11 @@ def two_tenants():
     return first, second, phone_user(first, PHONE, 3), phone_user(second, PHONE, 7)
 
 
+def P(who):
+    """The principal (config.policy) of a key or a person."""
+    return principal_for_api_key(who) if getattr(who, "is_api_key", False) else principal_for_user(who)
+
+
 def _key(tenant):
     key, _ = api_key_create(tenant=tenant, name="k", scopes=["bot"])
     return key
@@ -32,36 +38,36 @@ def _key(tenant):
 
 def test_an_api_key_sees_its_tenants_user_only(two_tenants):
     first, second, mine, _ = two_tenants
-    assert selectors.user_visible_by_phone(principal=_key(first), phone="98765 43210") == mine
+    assert selectors.user_visible_by_phone(principal=P(_key(first)), phone="98765 43210") == mine
     # A slug naming another tenant changes nothing for a key.
-    assert selectors.user_visible_by_phone(principal=_key(first), phone=PHONE,
+    assert selectors.user_visible_by_phone(principal=P(_key(first)), phone=PHONE,
                                            tenant_slug=second.slug) == mine
-    assert selectors.user_visible_by_id(principal=_key(first), user_id=mine.pk) == mine
+    assert selectors.user_visible_by_id(principal=P(_key(first)), user_id=mine.pk) == mine
     with pytest.raises(NotFound):
-        selectors.user_visible_by_phone(principal=_key(TenantFactory()), phone=PHONE)
+        selectors.user_visible_by_phone(principal=P(_key(TenantFactory())), phone=PHONE)
 
 
 def test_staff_pick_the_tenant_when_a_number_is_ambiguous(two_tenants):
     first, second, mine, theirs = two_tenants
     staff = UserFactory(is_staff=True)
     with pytest.raises(InvalidInput) as ambiguous:
-        selectors.user_visible_by_phone(principal=staff, phone=PHONE)
+        selectors.user_visible_by_phone(principal=P(staff), phone=PHONE)
     assert ambiguous.value.code == "ambiguous_phone_number"
-    assert selectors.user_visible_by_phone(principal=staff, phone=PHONE, tenant_slug=second.slug) == theirs
+    assert selectors.user_visible_by_phone(principal=P(staff), phone=PHONE, tenant_slug=second.slug) == theirs
     with pytest.raises(NotFound):
-        selectors.user_visible_by_phone(principal=staff, phone=PHONE, tenant_slug="no-such-tenant")
-    assert selectors.user_visible_by_id(principal=staff, user_id=theirs.pk) == theirs
+        selectors.user_visible_by_phone(principal=P(staff), phone=PHONE, tenant_slug="no-such-tenant")
+    assert selectors.user_visible_by_id(principal=P(staff), user_id=theirs.pk) == theirs
 
 
 def test_a_user_sees_themself_only(two_tenants):
     _, _, mine, theirs = two_tenants
-    assert selectors.user_visible_by_phone(principal=mine, phone=PHONE) == mine
-    assert selectors.user_visible_by_id(principal=mine, user_id=mine.pk) == mine
+    assert selectors.user_visible_by_phone(principal=P(mine), phone=PHONE) == mine
+    assert selectors.user_visible_by_id(principal=P(mine), user_id=mine.pk) == mine
     with pytest.raises(NotFound):
-        selectors.user_visible_by_id(principal=mine, user_id=theirs.pk)
+        selectors.user_visible_by_id(principal=P(mine), user_id=theirs.pk)
     stranger = UserFactory()
     with pytest.raises(NotFound):
-        selectors.user_visible_by_phone(principal=stranger, phone=PHONE)
+        selectors.user_visible_by_phone(principal=P(stranger), phone=PHONE)
 
 
 def test_wallet_by_phone_carries_the_users_state(two_tenants):

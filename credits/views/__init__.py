@@ -5,7 +5,6 @@ from credits.views.bot import (
     BotCreditsView,
     BotDeductView,
     CreditHistoryView,
-    StaffUserOrBotKey,
     UserProfileView,
 )
 from credits.views.staff import AllocateView, MasterPurchaseView, MasterWalletView, TenantWalletsView
@@ -14,6 +13,6 @@ from credits.views.wallet import WalletTransactionsView, WalletView
 
 __all__ = [
     "AllocateView", "BotCreditsView", "BotDeductView", "CreditHistoryView", "MasterPurchaseView",
-    "MasterWalletView", "StaffUserOrBotKey", "TenantDeductView", "TenantWalletView",
+    "MasterWalletView", "TenantDeductView", "TenantWalletView",
     "TenantWalletsView", "UserProfileView", "WalletTransactionsView", "WalletView",
 ]

@@ -5,7 +5,6 @@ import re
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.permissions import BasePermission
 
 from accounts.authentication import JWTAuthentication
 from config import envelopes
@@ -14,7 +13,8 @@ from config.envelopes import status_response
 from config.errors import InvalidInput
 from config.idempotency import idempotent
 from config.ids import positive_id
-from config.permissions import HasApiKey, is_api_key_request
+from config.permissions import HasApiKey
+from config.policy import PolicyPermission
 from config.schema import error_responses
 from credits import messages, selectors, services
 from credits import serializers as s
@@ -107,7 +107,7 @@ class BotDeductView(_BotView):
         description="Deduct credits (default 1) after a generation. Short balance → 402 "
                     "`INSUFFICIENT_CREDITS`, nothing deducted. A deactivated user → 403 "
                     "\"User is inactive.\", nothing deducted.",
-        responses={200: envelope_serializer("BotDeductEnvelope", s.BotDeductResultSerializer,
+        responses={200: envelope_serializer("BotDeductEnvelope", s.RemainingCreditsSerializer,
                                             envelope=STATUS),
                    402: envelope_serializer("BotInsufficientEnvelope", s.RemainingCreditsSerializer,
                                             envelope=STATUS),
@@ -128,26 +128,20 @@ class BotDeductView(_BotView):
             idempotency_key=ledger_key(request, "bot-deduct"),
             metadata=key_metadata(request, {"label": label} if label else None),
         )
-        return status_response(messages.deducted_message(txn.balance_after), {
-            "remaining_credits": txn.balance_after, "credits_deducted": txn.credits,
-            "transaction_id": txn.pk,
-        })
+        # Seed 003's data is exactly {"remaining_credits": n}.
+        return status_response(messages.deducted_message(txn.balance_after),
+                               {"remaining_credits": txn.balance_after})
 
 
 # --- a user's profile and history (API key of the user's tenant, staff, or the user) ------------
 
-class StaffUserOrBotKey(BasePermission):
-    """A person (JWT) or an API key with the bot scope; which users they see is decided per row."""
-
-    def has_permission(self, request, view):
-        if is_api_key_request(request):
-            return request.auth.has_scope("bot")
-        return bool(request.user and request.user.is_authenticated)
-
-
 class _UserReadView(StatusAPIView):
+    """A person (JWT) or an API key with the bot scope; which users they see is the policy's
+    "user.read" per user (another tenant's user, or someone else's account: 404)."""
+
     authentication_classes = [JWTAuthentication, ApiKeyAuthentication]
-    permission_classes = [StaffUserOrBotKey]
+    permission_classes = [PolicyPermission]
+    policy_action = "user.read"
 
 
 class UserProfileView(_UserReadView):

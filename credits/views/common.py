@@ -12,6 +12,7 @@ from config.api import envelope_serializer
 from config.idempotency import HEADER as IDEMPOTENCY_HEADER
 from config.idempotency import caller_identity
 from config.permissions import is_api_key_request
+from config.policy import principal_of
 from credits import messages
 from credits import serializers as s
 from credits.models import CreditTransaction
@@ -34,8 +35,8 @@ MovementEnvelope = envelope_serializer("CreditMovementEnvelope", s.WalletMovemen
 
 
 def caller_principal(request):
-    """Who the selectors' visibility rules see: the API key, or the logged-in user."""
-    return request.auth if is_api_key_request(request) else request.user
+    """Who the selectors' visibility rules see (config.policy's Principal)."""
+    return principal_of(request)
 
 
 def ledger_key(request, scope: str) -> str | None:

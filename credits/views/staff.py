@@ -9,11 +9,10 @@ from config.envelopes import success_response
 from config.errors import NotFound
 from config.idempotency import idempotent
 from config.pagination import PAGE_PARAMETERS, page_params
-from config.permissions import IsStaff
+from config.policy import PolicyPermission
 from config.schema import error_responses
 from credits import selectors, services
 from credits import serializers as s
-from credits.models import CreditTransaction
 from credits.views.common import (
     IDEMPOTENCY_PARAMETER,
     MovementEnvelope,
@@ -27,16 +26,22 @@ ADMIN_TAGS = ["admin credits"]
 SUCCESS = envelopes.SUCCESS
 
 class _StaffView(SuccessAPIView):
-    permission_classes = [IsStaff]
+    """Platform staff only (DESIGN §4.6): reads for every platform role, moves for super_admin/admin."""
+
+    permission_classes = [PolicyPermission]
 
 
 class MasterWalletView(_StaffView):
+    policy_action = "credits.master.read"
+
     @extend_schema(tags=ADMIN_TAGS, responses={200: WalletEnvelope, **error_responses(SUCCESS, 401, 403)})
     def get(self, request):
         return success_response(s.wallet_data(services.wallet_get_platform()))
 
 
 class MasterPurchaseView(_StaffView):
+    policy_action = "credits.master.purchase"
+
     @extend_schema(tags=ADMIN_TAGS, request=s.PurchaseSerializer, parameters=[IDEMPOTENCY_PARAMETER],
                    description="Record credits bought for the platform's inventory (the master wallet).",
                    responses={201: MovementEnvelope, **error_responses(SUCCESS, 400, 401, 403, 409)})
@@ -47,20 +52,20 @@ class MasterPurchaseView(_StaffView):
         body = s.PurchaseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        wallet = services.wallet_get_platform()
         metadata = {name: data[name] for name in ("vendor", "amount_paise") if name in data}
-        txn = services.wallet_grant(
-            wallet=wallet, credits=data["credits"], source=CreditTransaction.Source.PAYMENT,
-            actor=request.user, reason=data.get("reason") or "Master wallet purchase",
+        txn = services.master_wallet_purchase(
+            credits=data["credits"], actor=request.user, reason=data.get("reason") or "Master wallet purchase",
             reference_id=data.get("reference_id"), idempotency_key=ledger_key(request, "purchase"),
             metadata=metadata,
         )
-        wallet.refresh_from_db()
+        wallet = services.wallet_get_platform()
         return success_response({"wallet": s.wallet_data(wallet),
                                  "transaction": s.TransactionSerializer(txn).data}, status=201)
 
 
 class TenantWalletsView(_StaffView):
+    policy_action = "credits.tenant_wallets.read"
+
     @extend_schema(tags=ADMIN_TAGS, parameters=PAGE_PARAMETERS,
                    responses={200: envelope_serializer("TenantWalletsEnvelope", s.TenantWalletPageSerializer,
                                                        envelope=SUCCESS),
@@ -72,6 +77,8 @@ class TenantWalletsView(_StaffView):
 
 
 class AllocateView(_StaffView):
+    policy_action = "credits.allocate"
+
     @extend_schema(tags=ADMIN_TAGS, request=s.AllocateSerializer, parameters=[IDEMPOTENCY_PARAMETER],
                    description="Move credits from the master wallet to a tenant's wallet.",
                    responses={201: envelope_serializer("AllocationEnvelope", s.AllocationSerializer,
@@ -87,11 +94,9 @@ class AllocateView(_StaffView):
         tenant = Tenant.objects.filter(pk=data["tenant_id"]).first()
         if tenant is None:
             raise NotFound("Tenant not found.", code="tenant_not_found")
-        master = services.wallet_get_platform()
-        target = services.wallet_get_or_create_for_tenant(tenant=tenant)
         with short_balance_worded("The master wallet"):
-            debit, credit = services.wallet_transfer(
-                source_wallet=master, target_wallet=target, credits=data["credits"], actor=request.user,
+            master, target, debit, credit = services.tenant_wallet_allocate(
+                tenant=tenant, credits=data["credits"], actor=request.user,
                 reason=data.get("reason") or f"Allocation to {tenant.slug}",
                 reference_id=data.get("reference_id"), idempotency_key=ledger_key(request, "allocate"),
             )

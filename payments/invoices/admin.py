@@ -11,43 +11,15 @@ from payments.invoices.pdf import invoice_pdf
 from payments.invoices.views import pdf_filename
 
 
-def _pdf_link(invoice: Invoice):
-    if not invoice.pk:
-        return "—"
-    return format_html('<a href="{}">PDF</a>', reverse("admin:payments_invoice_pdf", args=[invoice.pk]))
-
-
-@admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
-    list_display = ["number", "kind", "issued_at", "buyer_name", "buyer_gstin", "place_of_supply",
-                    "taxable", "tax", "total", "order", "pdf"]
-    list_filter = ["kind", "financial_year", "gst_rate"]
-    search_fields = ["number", "order__gateway_order_id", "user__email", "user__phone", "buyer__gstin",
-                     "buyer__name"]
-    list_select_related = ["order"]
-    date_hierarchy = "issued_at"
-    readonly_fields = ["pdf"]
-    exclude = ["user", "tenant"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in Invoice._meta.fields if field.name not in self.exclude] + ["pdf"]
+class _InvoiceColumns:
+    """What the invoice list and an order's invoice inline share: no adding or changing, the
+    amounts in rupees and a link to the PDF."""
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="buyer")
-    def buyer_name(self, obj):
-        return obj.buyer.get("name", "")
-
-    @admin.display(description="buyer GSTIN")
-    def buyer_gstin(self, obj):
-        return obj.buyer.get("gstin") or "—"
 
     @admin.display(description="taxable ₹")
     def taxable(self, obj):
@@ -63,7 +35,36 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.display(description="PDF")
     def pdf(self, obj):
-        return _pdf_link(obj)
+        if not obj.pk:
+            return "—"
+        return format_html('<a href="{}">PDF</a>', reverse("admin:payments_invoice_pdf", args=[obj.pk]))
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(_InvoiceColumns, admin.ModelAdmin):
+    list_display = ["number", "kind", "issued_at", "buyer_name", "buyer_gstin", "place_of_supply",
+                    "taxable", "tax", "total", "order", "pdf"]
+    list_filter = ["kind", "financial_year", "gst_rate"]
+    search_fields = ["number", "order__gateway_order_id", "user__email", "user__phone", "buyer__gstin",
+                     "buyer__name"]
+    list_select_related = ["order"]
+    date_hierarchy = "issued_at"
+    readonly_fields = ["pdf"]
+    exclude = ["user", "tenant"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Invoice._meta.fields if field.name not in self.exclude] + ["pdf"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="buyer")
+    def buyer_name(self, obj):
+        return obj.buyer.get("name", "")
+
+    @admin.display(description="buyer GSTIN")
+    def buyer_gstin(self, obj):
+        return obj.buyer.get("gstin") or "—"
 
     def get_urls(self):
         return [path("<int:invoice_id>/pdf/", self.admin_site.admin_view(self.pdf_view),
@@ -78,7 +79,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         return response
 
 
-class InvoiceInline(admin.TabularInline):
+class InvoiceInline(_InvoiceColumns, admin.TabularInline):
     """An order's invoice and credit notes, on the order's page."""
 
     model = Invoice
@@ -89,29 +90,7 @@ class InvoiceInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ["issued_at", "id"]
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="number")
     def number_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:payments_invoice_change", args=[obj.pk]),
                            obj.number)
-
-    @admin.display(description="taxable ₹")
-    def taxable(self, obj):
-        return rupees(obj.taxable_paise)
-
-    @admin.display(description="tax ₹")
-    def tax(self, obj):
-        return rupees(obj.tax_paise)
-
-    @admin.display(description="total ₹")
-    def total(self, obj):
-        return rupees(obj.total_paise)
-
-    @admin.display(description="PDF")
-    def pdf(self, obj):
-        return _pdf_link(obj)

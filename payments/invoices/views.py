@@ -20,12 +20,12 @@ from config.errors import InvalidInput
 from config.ids import positive_id
 from config.pagination import PAGE_PARAMETERS, page_params, paginate
 from config.permissions import IsUser
+from config.policy import ALL_TENANTS, principal_of, tenant_scope
 from config.schema import error_responses
 from payments.invoices import selectors
 from payments.invoices.models import Invoice
 from payments.invoices.pdf import invoice_pdf
 from payments.invoices.serializers import InvoiceOut, InvoicesPageOut
-from subscriptions.lifecycle.access import ALL_TENANTS, staff_scope
 
 TAGS = ["invoices"]
 KINDS = tuple(Invoice.Kind.values)
@@ -33,13 +33,10 @@ DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def invoices_for_caller(request):
-    """The invoices `request`'s caller may see: staff without a tenant see all, staff of a tenant
-    those of the tenant's users, anyone else their own.
-
-    Who is staff of what is decided by `staff_scope` alone, as for subscriptions; platform and
-    tenant roles change it there."""
+    """The invoices `request`'s caller may see: platform staff all, tenant staff those of the
+    tenant's users, anyone else their own (config.policy's "invoice.list_all")."""
     invoices = selectors.invoices_all()
-    scope = staff_scope(request.user)
+    scope = tenant_scope(principal_of(request), "invoice.list_all")
     if scope is ALL_TENANTS:
         return invoices
     if scope is not None:

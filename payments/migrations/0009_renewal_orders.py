@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0007_refund_requested_and_unprocessable_events'),
+        ('payments', '0008_subscription_change_orders'),
         ('plans', '0004_field_rules'),
         ('subscriptions', '0005_renewal'),
         ('tenants', '0001_initial'),

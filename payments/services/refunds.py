@@ -35,7 +35,9 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from config.audit import audit_record
 from config.errors import BadGateway, Conflict, InvalidInput, NotFound
+from config.policy import policy_require
 from payments.gateways import GatewayRefund, GatewayRejected, get_gateway
 from payments.invoices.services import credit_note_issue
 from payments.models import PaymentOrder, Refund
@@ -174,12 +176,15 @@ def _check_amount(order: PaymentOrder, amount_paise, *, exclude: int | None = No
 
 
 @transaction.atomic
-def _refund_request(*, order_id: int, amount_paise, reason: str, actor, receipt: str | None
+def _refund_request(*, principal, order_id: int, amount_paise, reason: str, actor, receipt: str | None
                     ) -> tuple[Refund, bool]:
     """Step 1: the intent, committed before the gateway hears of it; (refund, resumed). The order
     row is locked, so two refunds of one order cannot both pass the "refundable" check. `resumed`:
-    an earlier attempt of the same request left it requested, and the gateway may have it."""
+    an earlier attempt of the same request left it requested, and the gateway may have it.
+    The principal must be allowed "payment.refund" on the order (platform super_admin/admin):
+    another tenant's order is 404, one in reach 403 (config.policy)."""
     order = _lock_order(order_id)
+    policy_require(principal, "payment.refund", order, not_found=NotFound("order not found"))
     refund = Refund.objects.select_for_update().filter(receipt=receipt).first() if receipt else None
     if refund is not None:
         if refund.order_id != order.pk or (amount_paise is not None and amount_paise != refund.amount_paise):
@@ -191,6 +196,7 @@ def _refund_request(*, order_id: int, amount_paise, reason: str, actor, receipt:
         refund.status = Refund.Status.REQUESTED
         refund.created_at = timezone.now()
         refund.save(update_fields=["amount_paise", "status", "created_at", "updated_at"])
+        _audit_refund_request(order=order, refund=refund, actor=actor, reason=reason)
         return refund, False
     amount = _check_amount(order, amount_paise)
     receipt = receipt or f"{order.receipt}-r{order.refunds.count() + 1}"  # ≤ 31 characters
@@ -198,7 +204,20 @@ def _refund_request(*, order_id: int, amount_paise, reason: str, actor, receipt:
         order=order, receipt=receipt, amount_paise=amount, status=Refund.Status.REQUESTED,
         source=Refund.Source.STAFF, reason=reason[:MAX_REASON], actor=actor,
     )
+    _audit_refund_request(order=order, refund=refund, actor=actor, reason=reason)
     return refund, False
+
+
+def _audit_refund_request(*, order: PaymentOrder, refund: Refund, actor, reason: str) -> None:
+    """The operator's refund (action `payment.refund`), recorded with the request itself: what the
+    gateway answers later (accepted, refused, unclear) shows on the refund, not here."""
+    audit_record(
+        actor=actor, action="payment.refund", object_type="payment_order", object_id=order.pk,
+        tenant_id=order.tenant_id,
+        before={"status": order.status, "amount_refunded_paise": order.amount_refunded_paise},
+        after={"refund_id": refund.pk, "receipt": refund.receipt, "amount_paise": refund.amount_paise,
+               "refund_status": refund.status, "gateway_order_id": order.gateway_order_id},
+        reason=reason)
 
 
 @transaction.atomic
@@ -262,9 +281,10 @@ def in_flight_window() -> timedelta:
     return timedelta(seconds=max(60, 6 * settings.RAZORPAY_TIMEOUT))
 
 
-def order_refund(*, order_id: int, reason: str, amount_paise: int | None = None, actor=None,
+def order_refund(*, principal, order_id: int, reason: str, amount_paise: int | None = None, actor=None,
                  request_key: str | None = None) -> Refund:
-    """Refund `amount_paise` (default: everything still refundable) through the gateway.
+    """Refund `amount_paise` (default: everything still refundable) through the gateway, for
+    `principal` (config.policy "payment.refund", checked in the first transaction).
 
     Never called inside a transaction: the gateway is asked between two of our own. With
     `request_key` (the caller's Idempotency-Key) a retry of the same request resumes it instead of
@@ -274,9 +294,15 @@ def order_refund(*, order_id: int, reason: str, amount_paise: int | None = None,
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("reason is required", fields={"reason": ["This field is required."]})
+    # Refused before anything happens (settling stale requests asks the gateway); checked again
+    # under the order's lock in step 1.
+    order = PaymentOrder.objects.select_related("user").filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("order not found")
+    policy_require(principal, "payment.refund", order, not_found=NotFound("order not found"))
     _settle_stale_requests(order_id)
-    refund, resumed = _refund_request(order_id=order_id, amount_paise=amount_paise, reason=reason,
-                                      actor=actor, receipt=_receipt_for(request_key))
+    refund, resumed = _refund_request(principal=principal, order_id=order_id, amount_paise=amount_paise,
+                                      reason=reason, actor=actor, receipt=_receipt_for(request_key))
     if refund.status not in Refund.NOT_APPLIED:
         return refund  # the same request, already applied
     if resumed:

@@ -23,6 +23,7 @@ from payments.selectors import order_get_for_caller
 from payments.services.fulfilment import order_verify
 from plans.pricing import ONE_TIME
 from plans.selectors import PlanQuote, price_quote_get
+from subscriptions.lifecycle import changes
 from subscriptions.lifecycle import services as lifecycle
 from subscriptions.lifecycle.close import RENEWAL_PAID
 from subscriptions.lifecycle.selectors import subscription_live_for
@@ -149,6 +150,10 @@ def subscription_order_deliver(*, order: PaymentOrder, payment_id: str) -> tuple
         from payments.services.subscription_renewals import renewal_order_deliver
 
         return renewal_order_deliver(order=order, payment_id=payment_id)
+    if order.purpose == PaymentOrder.Purpose.UPGRADE:
+        from payments.services.subscription_changes import subscription_change_deliver
+
+        return subscription_change_deliver(order=order, payment_id=payment_id)
     if order.purpose != PaymentOrder.Purpose.CHECKOUT:
         raise Conflict(f"{order.purpose} orders cannot be fulfilled yet", code="kind_not_supported")
     outcome = lifecycle.subscription_checkout_paid(subscription_id=order.subscription_id, payment_id=payment_id,
@@ -174,5 +179,27 @@ def subscription_payment_verify(*, user, gateway_order_id: str, payment_id: str,
     return order
 
 
+class PlanChangeNotApplied(Conflict):
+    code = "plan_change_not_applied"
+    default_message = ("Payment received, but this plan change was superseded (a newer change, or the "
+                       "subscription moved on) and was not applied; it will be refunded.")
+
+
+class RenewalNotApplied(Conflict):
+    code = "renewal_not_applied"
+    default_message = ("Payment received, but this renewal was already settled or the subscription has "
+                       "ended; it was not applied and will be refunded.")
+
+
 def delivered(order: PaymentOrder) -> bool:
-    return order.fulfilment_action in (lifecycle.ACTIVATED, lifecycle.ALREADY_APPLIED, RENEWAL_PAID)
+    return order.fulfilment_action in (lifecycle.ACTIVATED, lifecycle.ALREADY_APPLIED, changes.CHANGED,
+                                       changes.CHANGE_ALREADY_APPLIED, RENEWAL_PAID)
+
+
+def not_delivered_error(order: PaymentOrder) -> Conflict:
+    """What verify answers for a payment that was recorded but delivered nothing."""
+    if order.purpose == PaymentOrder.Purpose.UPGRADE:
+        return PlanChangeNotApplied()
+    if order.purpose == PaymentOrder.Purpose.RENEWAL:
+        return RenewalNotApplied()
+    return SubscriptionNotActivated()

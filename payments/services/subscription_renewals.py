@@ -35,8 +35,10 @@ from config.bulk import rows_insert
 from config.errors import Conflict
 from payments.gateways import RAZORPAY, active_gateway_name, get_gateway
 from payments.models import PaymentOrder
+from payments.services.subscription_changes import PERIOD_ENDED_REASON, fail_superseded_orders
 from subscriptions import clock
 from subscriptions.lifecycle import close, notices
+from subscriptions.lifecycle import services as lifecycle
 from subscriptions.lifecycle.services import ENDED
 from subscriptions.models import Subscription
 
@@ -81,8 +83,10 @@ def _close_batch(ids: list[int], *, as_of, report: RunReport, skip_locked: bool,
     """One transaction: close these subscriptions and open their renewal orders. Returns
     (results, not_locked). Raises (DatabaseError, mostly) when the batch could not be written."""
     with transaction.atomic():
-        results, not_locked = close.subscription_periods_close(subscription_ids=ids, as_of=as_of,
-                                                               skip_locked=skip_locked)
+        results, not_locked, superseded = close.subscription_periods_close(subscription_ids=ids, as_of=as_of,
+                                                                           skip_locked=skip_locked)
+        # Unpaid upgrade orders die with the period they were priced for.
+        fail_superseded_orders(superseded, reason=PERIOD_ENDED_REASON)
         owing = [result for result in results if result.owes]
         tenants = dict(get_user_model().objects.filter(pk__in=[r.subscription.user_id for r in owing])
                        .values_list("pk", "tenant_id"))
@@ -256,10 +260,14 @@ def subscription_renewals_process(*, as_of: datetime | None = None, batch_size: 
     return report
 
 
-def subscription_renewal_close_now(*, subscription_id: int, as_of: datetime | None = None) -> RunReport:
+def subscription_renewal_close_now(*, subscription_id: int, as_of: datetime | None = None, actor=None,
+                                   reason: str = "") -> RunReport:
     """The admin's "run the close for this subscription now": the same close, dunning and notice
-    as the command, for one subscription, waiting for its lock."""
+    as the command, for one subscription, waiting for its lock. A staff actor's run is audited
+    (one event: the state before and after, what the run did)."""
     report = RunReport(as_of=as_of or clock.now())
+    subscription = Subscription.objects.select_related("plan", "scheduled_plan").filter(pk=subscription_id).first()
+    before = lifecycle.subscription_state(subscription) if subscription is not None else None
     for _ in range(MAX_CATCH_UP_PASSES):
         again, _ = _close_ids([subscription_id], report=report, skip_locked=False, gateway=_default_gateway())
         if not again:
@@ -270,6 +278,11 @@ def subscription_renewal_close_now(*, subscription_id: int, as_of: datetime | No
             subscription_id]:
         outcome = notices.renewal_notice_send(subscription_id=subscription_id, as_of=report.as_of)
         report.counts[f"notice_{outcome}"] += 1
+    if before is not None:
+        done = ", ".join(f"{key} {count}" for key, count in sorted(report.counts.items()) if count) or "nothing due"
+        with transaction.atomic():
+            lifecycle.subscription_staff_audit(subscription_id=subscription_id, action="close_now", before=before,
+                                               actor=actor, reason=f"{reason or 'period close now'}: {done}")
     return report
 
 

@@ -12,8 +12,8 @@ from plans.serializers import (
     RatePlanQuotePlanSerializer,
     RatePlanQuotePricingSerializer,
 )
-from subscriptions.lifecycle.serializers import AddonsField, SubscriptionOut
-from subscriptions.serializers import StrictCharField
+from subscriptions.lifecycle.serializers import AddonsField, ScheduledChangeOut, SubscriptionOut
+from subscriptions.serializers import StrictBooleanField, StrictCharField
 
 
 def _text(name: str, help_text: str = "") -> serializers.CharField:
@@ -118,3 +118,43 @@ class PayOut(serializers.Serializer):
     periodEnd = serializers.DateTimeField()
     lines = RenewalLineOut(many=True)
     pricing = RenewalPricingOut()
+
+
+def _rupees_out(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False, **kwargs)
+
+
+class ChangePlanIn(StrictSerializer):
+    planId = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    billingCycle = serializers.ChoiceField(choices=pricing.BILLING_CYCLES, required=False,
+                                           help_text="Default: the subscription's current billing cycle")
+    preview = StrictBooleanField(required=False, default=False,
+                                 help_text="true: answer the same figures, create and change nothing")
+
+
+class ProrationOut(serializers.Serializer):
+    credit = _rupees_out(help_text="₹: the unused share of the current period's price (pre-tax)")
+    charge = _rupees_out(help_text="₹: the new plan's price for the rest of the period (the whole new period "
+                                   "when the billing cycle changes), pre-tax")
+    subtotal = _rupees_out(help_text="₹: charge − credit (negative: nothing is due, nothing is paid out)")
+    gst = _rupees_out(help_text="₹: GST on a positive subtotal, rounded once")
+    total = _rupees_out(help_text="₹: what is due (never negative)")
+
+
+class ChangePlanOut(serializers.Serializer):
+    subscriptionId = serializers.IntegerField()
+    preview = serializers.BooleanField()
+    change = serializers.ChoiceField(choices=["upgrade", "downgrade", "cleared"])
+    effective = serializers.ChoiceField(choices=["on_payment", "now", "period_end"],
+                                        help_text="When it takes effect: when the order is paid, now, or at "
+                                                  "currentPeriodEnd")
+    ratePlanId = serializers.IntegerField(help_text="The plan changed to")
+    billingCycle = serializers.ChoiceField(choices=pricing.BILLING_CYCLES)
+    newPeriod = serializers.BooleanField(help_text="The billing cycle changes: a new period starts when it applies")
+    orderId = serializers.CharField(allow_null=True, help_text="Razorpay order id to pay (upgrades due money)")
+    amount = serializers.IntegerField(help_text="Paise due (0: nothing to pay)")
+    currency = serializers.CharField()
+    key = serializers.CharField(allow_null=True, help_text="Razorpay key id for Checkout (with orderId)")
+    proration = ProrationOut()
+    scheduledChange = ScheduledChangeOut(allow_null=True)
+    subscription = SubscriptionOut()

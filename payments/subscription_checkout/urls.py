@@ -8,4 +8,6 @@ urlpatterns = [
     path("api/subscriptions/verify-payment", views.VerifyPaymentView.as_view(),
          name="subscriptions-verify-payment"),
     path("api/subscriptions/<int:pk>/pay", views.PayView.as_view(), name="subscriptions-pay"),
+    path("api/subscriptions/<int:pk>/change-plan", views.ChangePlanView.as_view(),
+         name="subscriptions-change-plan"),
 ]

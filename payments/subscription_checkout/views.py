@@ -13,11 +13,12 @@ from config.money import rupees
 from config.permissions import IsUser
 from config.schema import error_responses
 from payments.gateways import get_gateway
+from payments.services import subscription_changes as plan_changes
 from payments.services import subscription_orders as checkout
 from payments.services import subscription_renewals as renewals
 from payments.subscription_checkout import serializers as s
 from payments.views import IDEMPOTENCY_HEADER, PaymentsThrottle
-from subscriptions.lifecycle import access
+from subscriptions.lifecycle import access, changes
 from subscriptions.lifecycle.selectors import subscription_get
 from subscriptions.lifecycle.serializers import SubscriptionOut
 
@@ -101,7 +102,7 @@ class VerifyPaymentView(_CheckoutView):
             subscription_id=data["subscriptionId"])
         if not checkout.delivered(order):
             # Returned, not raised: the payment recorded above must commit.
-            error = checkout.SubscriptionNotActivated()
+            error = checkout.not_delivered_error(order)
             return Response(error_body(SUCCESS, status=error.status_code, code=error.code, message=error.message),
                             status=error.status_code)
         subscription = subscription_get(subscription_id=order.subscription_id)
@@ -132,7 +133,7 @@ class PayView(_CheckoutView):
     )
     def post(self, request, pk: int):
         subscription = subscription_get(subscription_id=pk)
-        access.require(access.may_manage(access.caller_of(request), subscription))
+        access.require(access.caller_of(request), "subscription.manage", subscription)
         # Opening the gateway order is a network call: no transaction may be open around it.
         return idempotent(request, lambda: self._pay(subscription), calls_out=True)
 
@@ -152,3 +153,62 @@ class PayView(_CheckoutView):
             "pricing": {"subtotal": rupees(subtotal), "gstRate": order.plan.gst_rate, "gst": rupees(order.tax_paise),
                         "total": rupees(order.amount_paise)},
         })
+
+
+_CHANGE = {changes.PAY: ("upgrade", "on_payment"), changes.APPLY: ("upgrade", "now"),
+           changes.SCHEDULE: ("downgrade", "period_end"), changes.CLEAR: ("cleared", "now")}
+_CHANGE_MESSAGES = {
+    changes.PAY: "Pay this order to upgrade: the plan changes when the payment is verified",
+    changes.APPLY: "Plan changed",
+    changes.SCHEDULE: "Plan change scheduled for the end of the current period",
+    changes.CLEAR: "Scheduled plan change cleared",
+}
+
+
+class ChangePlanView(_CheckoutView):
+    @extend_schema(
+        tags=TAGS, operation_id="subscriptions_change_plan", request=s.ChangePlanIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Change plan: a prorated upgrade to pay for, or a downgrade at the period end",
+        description="Upgrade or downgrade is decided by the price per year (monthly × 12, quarterly × 4, "
+                    "annual × 1; as much or more per year is an upgrade). An upgrade is an order for "
+                    "`f × new − f × old` (f = remaining share of the period; a new billing cycle: the "
+                    "full new price − f × old), pre-tax, GST on the net; pay it with Razorpay Checkout "
+                    "and verify-payment, and the plan switches at once (the period end stays; a new "
+                    "billing cycle starts a new period). Due nothing: it applies now. A downgrade is "
+                    "scheduled for currentPeriodEnd (`scheduledChange`); asking for the current plan "
+                    "and cycle clears it. `preview: true` answers the same and changes nothing. A newer "
+                    "change-plan supersedes an unpaid upgrade order. Past due or suspended → 409 (pay "
+                    "first). `amount` in paise, `proration` in rupees.",
+        responses={200: envelope_serializer("ChangePlanEnvelope", s.ChangePlanOut, envelope=SUCCESS),
+                   **error_responses(SUCCESS, 400, 401, 404, 409, 429, 502)},
+    )
+    def post(self, request, pk: int):
+        # An upgrade asks the gateway for an order: no transaction may be open around it.
+        return idempotent(request, lambda: self._change(request, pk), calls_out=True)
+
+    def _change(self, request, pk: int):
+        subscription = subscription_get(subscription_id=pk)
+        access.require(access.caller_of(request), "subscription.manage", subscription)
+        data = _valid(s.ChangePlanIn, request)
+        result = plan_changes.subscription_change_plan(
+            subscription=subscription, actor=request.user, plan_id=data["planId"],
+            billing_cycle=data.get("billingCycle", subscription.billing_cycle), preview=data["preview"])
+        quote, order = result.quote, result.order
+        change, effective = _CHANGE[quote.action]
+        scheduled = None
+        if quote.action == changes.SCHEDULE:
+            scheduled = {"ratePlanId": quote.plan.pk, "billingCycle": quote.billing_cycle,
+                         "effectiveAt": subscription.current_period_end}
+        shown = subscription_get(subscription_id=pk) if not result.preview else subscription
+        message = "Plan change preview: nothing was changed" if result.preview else _CHANGE_MESSAGES[quote.action]
+        return success_response(s.ChangePlanOut({
+            "subscriptionId": subscription.pk, "preview": result.preview, "change": change, "effective": effective,
+            "ratePlanId": quote.plan.pk, "billingCycle": quote.billing_cycle,
+            "newPeriod": quote.proration.new_period,
+            "orderId": order.gateway_order_id if order else None,
+            "amount": quote.proration.total_paise if quote.action == changes.PAY else 0,
+            "currency": quote.plan.currency,
+            "key": get_gateway(order.gateway).key_id if order else None,
+            "proration": quote.proration.as_response(), "scheduledChange": scheduled, "subscription": shown,
+        }).data, message=message)

@@ -75,6 +75,15 @@ def package(catalog):
     return CreditPackage.objects.get(name="Premium Pack")  # 100 credits, ₹100
 
 
+@pytest.fixture
+def invoice_seller(settings):
+    """The seller the invoice tests issue as (a Karnataka GSTIN); a module takes it with
+    `pytest.mark.usefixtures("invoice_seller")`."""
+    from payments.tests.invoicing import use_seller
+
+    use_seller(settings)
+
+
 def sign_webhook(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
     return hmac_sha256_hex(secret, body)
 

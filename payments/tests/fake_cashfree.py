@@ -4,8 +4,8 @@ It answers the endpoints the adapter calls, with Cashfree's JSON shapes (amounts
 JSON numbers with two decimals) and errors ({message, code, type}): POST /pg/orders,
 GET /pg/orders/{id}, GET /pg/orders/{id}/payments, POST /pg/orders/{id}/refunds,
 GET /pg/orders/{id}/refunds/{refund_id}. Requests need x-client-id, x-client-secret and
-x-api-version. `mode` makes it misbehave: "error500" (JSON 500), "html502" (non-JSON 502),
-"sleep" (answers after `delay` seconds). `stop()` closes the socket, so later calls are refused.
+x-api-version. `mode` makes it misbehave and `stop()` closes the socket, as in
+config.tests.fake_server.
 `pay()` plays the buyer at Cashfree's checkout; `webhook()` builds a signed notification.
 """
 
@@ -14,11 +14,11 @@ import hashlib
 import hmac
 import json
 import re
-import threading
 import time
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
+
+from config.tests.fake_server import FakeServer
 
 _ORDER_ID = re.compile(r"[A-Za-z0-9_-]{3,45}")
 _DEC = re.compile(r'"__dec__(-?[0-9]+\.[0-9]{2})"')
@@ -46,8 +46,13 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()).decode()
 
 
-class FakeCashfree:
+class FakeCashfree(FakeServer):
+    path_prefix = "/pg"
+    server_error = _error("internal server error", "internal_error", "api_error")
+    dumps = staticmethod(dumps)
+
     def __init__(self, *, client_id="cf_test_fake", client_secret="cf_fake_secret", api_version="2025-01-01"):
+        super().__init__()
         self.client_id = client_id
         self.client_secret = client_secret
         self.api_version = api_version
@@ -55,46 +60,8 @@ class FakeCashfree:
         self.payments: dict[str, list] = {}
         self.refunds: dict[str, dict] = {}
         self.requests: list[tuple[str, str, dict | None, dict]] = []
-        self.mode = "ok"
-        self.delay = 0.0
         self.refund_status = "PENDING"
-        self.lock = threading.Lock()
         self._ids = count(5_000_000_001)
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                fake._handle(self, "GET")
-
-            def do_POST(self):
-                fake._handle(self, "POST")
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
-        self._running = False
-
-    # --- lifecycle ---------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/pg"
-
-    def start(self):
-        self._thread.start()
-        self._running = True
-        return self
-
-    def stop(self):
-        if self._running:
-            self._running = False
-            self._server.shutdown()
-            self._server.server_close()
 
     def calls(self, method: str, prefix: str) -> list:
         return [r for r in self.requests if r[0] == method and r[1].startswith("/pg" + prefix)]
@@ -143,41 +110,21 @@ class FakeCashfree:
         return body, headers
 
     # --- HTTP -----------------------------------------------------------------------------------
-    def _send(self, handler, status: int, body, *, content_type="application/json"):
-        raw = body.encode() if isinstance(body, str) else dumps(body).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(raw)))
-        handler.end_headers()
-        handler.wfile.write(raw)
-
     def _handle(self, handler, method):
-        length = int(handler.headers.get("Content-Length") or 0)
-        raw = handler.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw, parse_float=Decimal) if raw else None
-        except ValueError:
-            body = None
+        body = self._read_json(handler, parse_float=Decimal)
         path = handler.path.split("?", 1)[0]
         self.requests.append((method, path, body, dict(handler.headers)))
-        try:
-            if self.mode == "sleep":
-                time.sleep(self.delay)
-            elif self.mode == "error500":
-                return self._send(handler, 500, _error("internal server error", "internal_error", "api_error"))
-            elif self.mode == "html502":
-                return self._send(handler, 502, "<html><body>Bad Gateway</body></html>", content_type="text/html")
-            if (handler.headers.get("x-client-id") != self.client_id
-                    or handler.headers.get("x-client-secret") != self.client_secret):
-                return self._send(handler, 401, _error("authentication Failed", "request_failed",
-                                                       "authentication_error"))
-            if not handler.headers.get("x-api-version"):
-                return self._send(handler, 400, _error("x-api-version is missing in the request",
-                                                       "request_failed"))
-            status, answer = self._route(method, path, body)
-            self._send(handler, status, answer)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client timed out and went away
+        if self._misbehave(handler):
+            return
+        if (handler.headers.get("x-client-id") != self.client_id
+                or handler.headers.get("x-client-secret") != self.client_secret):
+            return self._send(handler, 401, _error("authentication Failed", "request_failed",
+                                                   "authentication_error"))
+        if not handler.headers.get("x-api-version"):
+            return self._send(handler, 400, _error("x-api-version is missing in the request",
+                                                   "request_failed"))
+        status, answer = self._route(method, path, body)
+        self._send(handler, status, answer)
 
     def _route(self, method, path, body):
         with self.lock:

@@ -4,20 +4,18 @@ It answers the endpoints the adapter uses with Razorpay's JSON shapes and JSON e
 POST /v1/orders, GET /v1/orders/{id}, GET /v1/orders/{id}/payments, GET /v1/payments/{id},
 POST /v1/payments/{id}/refund (honouring `X-Refund-Idempotency`), GET /v1/payments/{id}/refunds,
 GET /v1/refunds/{id}. Requests need HTTP basic auth with the configured key pair.
-`mode` makes it misbehave: "error500" (JSON 500), "html502" (non-JSON 502), "sleep" (answers
-after `delay` seconds). `stop()` closes the socket, so later calls are refused.
+`mode` makes it misbehave and `stop()` closes the socket, as in config.tests.fake_server.
 """
 
 import base64
 import hashlib
 import hmac
-import json
 import re
 import secrets
 import string
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from config.tests.fake_server import FakeServer
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -32,8 +30,12 @@ def _error(code, description, *, field=None):
                       "metadata": {}, "field": field}}
 
 
-class FakeRazorpay:
+class FakeRazorpay(FakeServer):
+    server_error = _error("SERVER_ERROR", "The server encountered an error. "
+                                          "The incident has been reported to admins.")
+
     def __init__(self, *, key_id="rzp_test_fake", key_secret="fake_key_secret"):
+        super().__init__()
         self.key_id = key_id
         self.key_secret = key_secret
         self.orders: dict[str, dict] = {}
@@ -41,44 +43,6 @@ class FakeRazorpay:
         self.refunds: dict[str, dict] = {}
         self.refund_keys: dict[str, tuple[str, dict]] = {}  # idempotency key → (refund id, body)
         self.requests: list[tuple[str, str, dict | None]] = []
-        self.mode = "ok"
-        self.delay = 0.0
-        self.lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                fake._handle(self, "GET")
-
-            def do_POST(self):
-                fake._handle(self, "POST")
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
-        self._running = False
-
-    # --- lifecycle ---------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self):
-        self._thread.start()
-        self._running = True
-        return self
-
-    def stop(self):
-        if self._running:
-            self._running = False
-            self._server.shutdown()
-            self._server.server_close()
 
     # --- what a customer / Razorpay itself would do ------------------------------------------------
     def signature(self, order_id: str, payment_id: str) -> str:
@@ -112,38 +76,17 @@ class FakeRazorpay:
         return [r for r in self.requests if r[0] == method and r[1].startswith(prefix)]
 
     # --- HTTP -----------------------------------------------------------------------------------
-    def _send(self, handler, status: int, body, *, content_type="application/json"):
-        raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(raw)))
-        handler.end_headers()
-        handler.wfile.write(raw)
-
     def _handle(self, handler, method):
-        length = int(handler.headers.get("Content-Length") or 0)
-        raw = handler.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
+        body = self._read_json(handler)
         path = handler.path.split("?", 1)[0]
         self.requests.append((method, path, body))
-        if self.mode == "sleep":
-            time.sleep(self.delay)
-        elif self.mode == "error500":
-            return self._send(handler, 500, _error("SERVER_ERROR", "The server encountered an error. "
-                                                                   "The incident has been reported to admins."))
-        elif self.mode == "html502":
-            return self._send(handler, 502, "<html><body>Bad Gateway</body></html>", content_type="text/html")
+        if self._misbehave(handler):
+            return
         expected = "Basic " + base64.b64encode(f"{self.key_id}:{self.key_secret}".encode()).decode()
         if handler.headers.get("Authorization") != expected:
             return self._send(handler, 401, _error("BAD_REQUEST_ERROR", "Authentication failed"))
         status, answer = self._route(method, path, body, handler.headers.get("X-Refund-Idempotency"))
-        try:
-            self._send(handler, status, answer)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client timed out and went away
+        self._send(handler, status, answer)
 
     def _route(self, method, path, body, refund_key=None):
         with self.lock:

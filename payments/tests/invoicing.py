@@ -1,6 +1,7 @@
 """Helpers for the invoice tests: paid orders of each kind and a buyer's billing profile."""
 
 import itertools
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from subscriptions.tests.factories import telephony_subscription
 
 KARNATAKA_SELLER_GSTIN = "29AAGCB7383J1Z4"
 MAHARASHTRA_BUYER_GSTIN = "27AAPFU0939F1ZV"
+IST = ZoneInfo("Asia/Kolkata")
 
 _ids = itertools.count(1)
 

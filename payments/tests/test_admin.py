@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(client, staff_user):
+    staff_user.role = "super_admin"
     staff_user.is_superuser = True
     staff_user.save()
     client.force_login(staff_user)
@@ -89,11 +90,11 @@ def test_reconcile_action(admin_client, sandbox, user, package):
     assert order.status == "paid" and order.fulfilled_via == "admin"
 
 
-def test_staff_without_change_permission_cannot_refund(client, staff_user, sandbox, user, package):
-    from django.contrib.auth.models import Permission
+def test_staff_without_change_permission_cannot_refund(client, sandbox, user, package):
+    """Platform support (read-only) sees orders in the admin but cannot refund them."""
+    from accounts.tests.factories import platform_support
 
-    staff_user.user_permissions.add(Permission.objects.get(codename="view_paymentorder"))
-    client.force_login(staff_user)
+    client.force_login(platform_support())
     order = paid_order(sandbox, user, package)
     url = reverse("admin:payments_paymentorder_changelist")
     response = client.post(url, {"action": "refund", "_selected_action": [order.pk], "apply": "yes",

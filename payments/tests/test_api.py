@@ -90,5 +90,5 @@ def test_openapi_schema_stays_valid(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     text = out.read_text()
     for path in ["/api/payments/create-order", "/api/payments/verify", "/api/payments/sandbox/pay",
-                 "/api/payments/webhook/razorpay", "/api/v1/payments/{order_id}/refund", "/api/payments:"]:
+                 "/api/payments/webhook/razorpay", "/api/v1/payments/{order_ref}/refund", "/api/payments:"]:
         assert path in text

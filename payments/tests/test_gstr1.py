@@ -4,7 +4,6 @@ import csv
 from datetime import datetime
 from decimal import Decimal
 from io import StringIO
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,21 +12,15 @@ from payments.invoices.models import Invoice
 from payments.invoices.services import credit_note_issue, invoice_issue
 from payments.models import Refund
 from payments.tests.invoicing import (
+    IST,
     MAHARASHTRA_BUYER_GSTIN,
     paid_order,
     telephony_plan,
-    use_seller,
     with_billing_profile,
 )
 
-pytestmark = pytest.mark.django_db
-IST = ZoneInfo("Asia/Kolkata")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("invoice_seller")]
 JULY = datetime(2026, 7, 10, 12, 0, tzinfo=IST)
-
-
-@pytest.fixture(autouse=True)
-def seller(settings):
-    use_seller(settings)
 
 
 def _buyer(**profile):

@@ -2,7 +2,6 @@
 
 import io
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -10,21 +9,15 @@ from pypdf import PdfReader
 from payments.invoices.services import credit_note_issue, invoice_issue
 from payments.models import Refund
 from payments.tests.invoicing import (
+    IST,
     KARNATAKA_SELLER_GSTIN,
     MAHARASHTRA_BUYER_GSTIN,
     paid_order,
     telephony_plan,
-    use_seller,
     with_billing_profile,
 )
 
-pytestmark = pytest.mark.django_db
-IST = ZoneInfo("Asia/Kolkata")
-
-
-@pytest.fixture(autouse=True)
-def seller(settings):
-    use_seller(settings)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("invoice_seller")]
 
 
 @pytest.fixture

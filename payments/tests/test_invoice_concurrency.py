@@ -1,46 +1,24 @@
 """Invoice numbers under real concurrency on PostgreSQL: gapless, consecutive, unique, and one
 invoice per order whoever fulfils it."""
 
-import threading
 import time
 
 import pytest
-from django.db import connection
 
+from config.tests.threads import run_together
 from payments.invoices.models import Invoice
 from payments.models import PaymentOrder
 from payments.services import order_create, order_fulfil
-from payments.tests.invoicing import use_seller
 
-pytestmark = pytest.mark.postgres_only  # real threads need PostgreSQL row locks
+pytestmark = [pytest.mark.postgres_only,  # real threads need PostgreSQL row locks
+              pytest.mark.usefixtures("invoice_seller")]
 
 THREADS = 50
 
 
-@pytest.fixture(autouse=True)
-def seller(settings):
-    use_seller(settings)
-
-
 def _run_together(targets):
-    barrier = threading.Barrier(len(targets))
-    errors = []
-
-    def run(target):
-        try:
-            barrier.wait()
-            target()
-        except Exception as exc:  # noqa: BLE001  reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return errors
+    """Run `targets` on threads released together; the exceptions they raised."""
+    return [result for result in run_together(targets, timeout=120) if isinstance(result, Exception)]
 
 
 @pytest.mark.django_db(transaction=True)

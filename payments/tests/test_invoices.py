@@ -7,7 +7,6 @@ import sys
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -21,6 +20,7 @@ from payments.invoices.services import credit_note_issue, invoice_issue
 from payments.models import PaymentOrder, Refund
 from payments.services import order_create, order_verify
 from payments.tests.invoicing import (
+    IST,
     KARNATAKA_SELLER_GSTIN,
     MAHARASHTRA_BUYER_GSTIN,
     paid_order,
@@ -29,13 +29,7 @@ from payments.tests.invoicing import (
     with_billing_profile,
 )
 
-pytestmark = pytest.mark.django_db
-IST = ZoneInfo("Asia/Kolkata")
-
-
-@pytest.fixture(autouse=True)
-def seller(settings):
-    use_seller(settings)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("invoice_seller")]
 
 
 def the_invoice(order) -> Invoice:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from config.policy import principal_for_user
 from payments.models import PaymentOrder, Refund
 from payments.services import order_create, order_refund, order_verify
 from payments.tests.conftest import event_body, post_webhook
@@ -162,7 +163,8 @@ def test_refund_idempotency_key(staff_client, user, fake_razorpay, package):
 def test_refund_processed_webhook_settles_and_dashboard_refunds_are_recorded(
         api_client, user, fake_razorpay, package, staff_user):
     order = paid_package_order(fake_razorpay, user, package)
-    refund = order_refund(order_id=order.pk, amount_paise=1000, reason="x", actor=staff_user)
+    refund = order_refund(principal=principal_for_user(staff_user), order_id=order.pk, amount_paise=1000,
+                          reason="x", actor=staff_user)
     Refund.objects.filter(pk=refund.pk).update(status="pending", processed_at=None)
     entity = dict(fake_razorpay.refunds[refund.gateway_refund_id])
     response = post_webhook(api_client, event_body("refund.processed", refund=entity), event_id="r1")
@@ -181,9 +183,10 @@ def test_refund_processed_webhook_settles_and_dashboard_refunds_are_recorded(
     assert wallet(user).balance == 50
 
 
-def test_refund_failed_webhook_restores_the_order_and_credits(api_client, user, fake_razorpay, package):
+def test_refund_failed_webhook_restores_the_order_and_credits(api_client, user, fake_razorpay, package,
+                                                              staff_user):
     order = paid_package_order(fake_razorpay, user, package)
-    refund = order_refund(order_id=order.pk, reason="x")
+    refund = order_refund(principal=principal_for_user(staff_user), order_id=order.pk, reason="x")
     assert wallet(user).balance == 0
     entity = dict(fake_razorpay.refunds[refund.gateway_refund_id], status="failed")
     response = post_webhook(api_client, event_body("refund.failed", refund=entity), event_id="rf")
@@ -195,7 +198,7 @@ def test_refund_failed_webhook_restores_the_order_and_credits(api_client, user, 
 
 def test_staff_order_detail(staff_client, auth_client, user, fake_razorpay, package):
     order = paid_package_order(fake_razorpay, user, package)
-    order_refund(order_id=order.pk, amount_paise=500, reason="x")
+    order_refund(principal=principal_for_user(staff_client.user), order_id=order.pk, amount_paise=500, reason="x")
     response = staff_client.get(f"/api/v1/payments/{order.pk}")
     assert response.status_code == 200
     data = response.json()["data"]

@@ -465,3 +465,56 @@ def test_buyer_routed_by_cost_survives_a_gateway_down_and_money_and_ledger_agree
     call_command("audit_ledger", stdout=out)
     assert "mismatch" not in out.getvalue().lower()
     assert attempts_of(orders[2]) == [("cashfree", "failed"), ("razorpay", "created")]
+
+
+def test_tenant_admin_buys_credits_routed_by_cost_through_a_gateway_down(client_for, gateways):
+    """Issue 15's done-when with a tenant admin's JWT (DESIGN §5: /api/v1/payments/create is for
+    users, tenant staff and API keys): routed by cost, surviving Cashfree down; the order, the
+    gateway's money, the invoice and the ledger agree. The admin buys for their own account (the
+    credits land in the buyer's wallet, as for any person; DESIGN says nothing of a tenant wallet
+    being bought into)."""
+    from accounts.tests.factories import tenant_admin
+    from credits.models import CreditTransaction
+    from payments.invoices.models import Invoice
+    from tenants.tests.factories import TenantFactory
+
+    fake_razorpay, fake_cashfree = gateways
+    tenant = TenantFactory()
+    admin = tenant_admin(tenant)
+    client = client_for(admin)
+    small, large = package_at(300, credits=30), package_at(1500, credits=200)
+
+    def buy(package):
+        response = create(client, package)
+        assert response.status_code == 201, response.content
+        data = response.json()["data"]
+        if data["gateway"] == "cashfree":
+            fake_cashfree.pay(data["order_id"])
+            verified = client.post(VERIFY, {"order_id": data["order_id"]}, format="json")
+        else:
+            verified = client.post(VERIFY, fake_razorpay.pay(data["order_id"]), format="json")
+        assert verified.status_code == 200, verified.content
+        return data["gateway"]
+
+    assert buy(small) == "razorpay"
+    assert buy(large) == "cashfree"
+    fake_cashfree.stop()
+    assert buy(large) == "razorpay"
+
+    orders = list(PaymentOrder.objects.order_by("id"))
+    assert [(o.gateway, o.status, o.user_id, o.tenant_id) for o in orders] == [
+        ("razorpay", "paid", admin.pk, tenant.pk), ("cashfree", "paid", admin.pk, tenant.pk),
+        ("razorpay", "paid", admin.pk, tenant.pk)]
+    captured = {p["id"]: p["amount"] for p in fake_razorpay.payments.values() if p["status"] == "captured"}
+    captured.update({str(p["cf_payment_id"]): int(p["payment_amount"] * 100)
+                     for ps in fake_cashfree.payments.values() for p in ps if p["payment_status"] == "SUCCESS"})
+    assert captured == {o.gateway_payment_id: o.amount_paise for o in orders}
+    invoices = Invoice.objects.filter(kind="invoice").order_by("id")
+    assert [(i.order_id, i.total_paise) for i in invoices] == [(o.pk, o.amount_paise) for o in orders]
+    grants = CreditTransaction.objects.filter(source="payment").order_by("id")
+    assert [(g.wallet.user_id, g.credits) for g in grants] == [(admin.pk, o.credits) for o in orders]
+    assert balance_of(admin) == 30 + 200 + 200
+    # their tenant's staff list shows the three orders; another tenant's staff sees none
+    listed = client.get("/api/v1/payments").json()["data"]
+    assert listed["count"] == 3
+    assert client_for(tenant_admin(TenantFactory())).get("/api/v1/payments").json()["data"]["count"] == 0

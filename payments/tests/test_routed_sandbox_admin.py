@@ -68,6 +68,7 @@ def test_forced_sandbox_plays_both_even_with_keys(auth_client, sandbox, settings
 
 @pytest.fixture
 def admin_client(client, staff_user):
+    staff_user.role = "super_admin"
     staff_user.is_superuser = True
     staff_user.save()
     client.force_login(staff_user)

@@ -10,10 +10,9 @@ from payments.tests.invoicing import (
     KARNATAKA_SELLER_GSTIN,
     MAHARASHTRA_BUYER_GSTIN,
     telephony_plan,
-    use_seller,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("invoice_seller")]
 
 ADDONS = {"extraTollFreeNumbers": 2, "extraExtensions": 5}
 MAHARASHTRA_BUYER = {"firstName": "John", "lastName": "Doe", "phone": "+919876543210", "company": "ABC Corp",
@@ -21,11 +20,6 @@ MAHARASHTRA_BUYER = {"firstName": "John", "lastName": "Doe", "phone": "+91987654
                      "postalCode": "400001", "gstNumber": MAHARASHTRA_BUYER_GSTIN}
 KARNATAKA_BUYER = {"firstName": "Ravi", "lastName": "Kumar", "phone": "+919845012345", "address": "4 Brigade Road",
                    "city": "Bengaluru", "state": "Karnataka", "country": "IN", "postalCode": "560025"}
-
-
-@pytest.fixture(autouse=True)
-def seller(settings):
-    use_seller(settings, gstin=KARNATAKA_SELLER_GSTIN)
 
 
 def _buy_starter(client, customer_data, *, billing_cycle="quarterly"):

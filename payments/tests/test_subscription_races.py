@@ -9,9 +9,9 @@ import threading
 import time
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
+from config.tests.threads import run_together
 from payments.models import PaymentOrder
 from payments.services.subscription_orders import subscription_checkout_create
 from payments.tests.conftest import event_body, post_webhook
@@ -41,27 +41,6 @@ def slow_delivery(monkeypatch):
     return calls
 
 
-def _run(*functions):
-    results = [None] * len(functions)
-    barrier = threading.Barrier(len(functions))
-
-    def run(index, fn):
-        try:
-            barrier.wait()
-            results[index] = fn()
-        except Exception as exc:  # pragma: no cover - reported by the assertions
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
-
-
 def _paid_checkout(fake, user):
     result = subscription_checkout_create(user=user, plan_id=telephony_plan().pk, billing_cycle="quarterly",
                                           addons={"extraExtensions": 5}, customer_data=None)
@@ -89,10 +68,10 @@ def test_verify_racing_the_webhook_activates_once(fake_razorpay, client_for, slo
         payment = fake_razorpay.payments[paid["razorpay_payment_id"]]
         body = event_body("payment.captured", payment=payment)
         client, verify_data = client_for(user), {**paid, "subscriptionId": result.subscription.pk}
-        verify, hook = _run(
+        verify, hook = run_together([
             lambda c=client, d=verify_data: c.post(VERIFY, d, format="json"),
             lambda b=body, e=f"evt_sub_race_{round_}": post_webhook(APIClient(), b, event_id=e),
-        )
+        ])
         assert verify.status_code == 200, verify.content
         assert verify.json()["data"]["subscription"]["status"] == "active"
         assert hook.status_code == 200, hook.content
@@ -108,7 +87,7 @@ def test_concurrent_verify_replays_activate_once(fake_razorpay, client_for, slow
     result, paid = _paid_checkout(fake_razorpay, user)
     body = {**paid, "subscriptionId": result.subscription.pk}
     clients = [client_for(user) for _ in range(4)]
-    answers = _run(*[lambda c=c: c.post(VERIFY, body, format="json") for c in clients])
+    answers = run_together([lambda c=c: c.post(VERIFY, body, format="json") for c in clients])
     assert [a.status_code for a in answers] == [200] * 4, answers
     assert all(a.json() == answers[0].json() for a in answers)  # every replay says the same
     _assert_activated_once(result, slow_delivery)

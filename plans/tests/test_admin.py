@@ -35,8 +35,8 @@ def _plan_form(**overrides):
         "product": "telephony", "code": "ADMINPLAN", "name": "Admin Plan", "description": "",
         "tier": "5", "sort_order": "7", "is_public": "on", "is_active": "on",
         "monthly_price": "499.50", "quarterly_price": "", "annual_price": "4999", "setup_fee": "",
-        "gst_rate": "18", "token_allowance": "0", "duration_days": "", "limits": '{"extensions": 4}',
-        "features": '["Four extensions"]',
+        "gst_rate": "18", "token_allowance": "0", "duration_days": "", "limit_extensions": "4",
+        "features_text": "Four extensions",
         "addons-TOTAL_FORMS": "1", "addons-INITIAL_FORMS": "0", "addons-MIN_NUM_FORMS": "0",
         "addons-MAX_NUM_FORMS": "1000",
         "addons-0-code": "extraExtension", "addons-0-description": "Extra Extensions",
@@ -108,15 +108,17 @@ def test_change_form_refuses_duplicate_code_in_product(admin_client, calls):
 
 
 def test_add_form_refuses_bad_limits(admin_client, calls):
-    response = admin_client.post(f"{PLAN_URL}add/", _plan_form(limits="[1, 2]"))
+    response = admin_client.post(f"{PLAN_URL}add/", _plan_form(limit_extensions="four"))
     assert response.status_code == 200
     assert not RatePlan.objects.filter(code="ADMINPLAN").exists()
     assert calls == []
 
 
 @pytest.mark.parametrize("change, field", [
-    ({"tier": str(10**6 + 1)}, "tier"), ({"code": "has space"}, "code"), ({"features": '["x", 1]'}, "features"),
-    ({"limits": '{"a": "\\u0000"}'}, "limits"), ({"addons-0-code": "x" * 51}, "code"),
+    ({"tier": str(10**6 + 1)}, "tier"), ({"code": "has space"}, "code"),
+    ({"features_text": "x" * 301}, "features_text"), ({"features_text": "a\u0000b"}, "features_text"),
+    ({"limit_extensions": "-1"}, "limit_extensions"), ({"price_per_minute": "-1"}, "price_per_minute"),
+    ({"quarterly_price": "2000"}, "quarterly_price"), ({"addons-0-code": "x" * 51}, "code"),
 ])
 def test_add_form_shows_the_models_rules(admin_client, calls, change, field):
     """The same rules as the API: the model's, shown on the form before any service is called."""
@@ -182,3 +184,46 @@ def test_admin_cannot_deactivate_or_delete_the_basic_token_plan(admin_client):
     assert response.status_code == 200
     basic.refresh_from_db()
     assert basic.is_active
+
+
+# --- typed limits and derived figures (issue 10, item 8) ---------------------------------------------
+
+def test_limits_and_features_are_typed_fields_and_the_rupee_price_per_minute_is_derived(admin_client, calls):
+    response = admin_client.post(f"{PLAN_URL}add/", _plan_form(
+        price_per_minute="1.99", limit_included_minutes="100", features_text="One\n\n  Two  \n"))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    plan = RatePlan.objects.get(product="telephony", code="ADMINPLAN")
+    assert plan.limits == {"extensions": 4, "includedMinutes": 100, "pricePerMinutePaise": 199,
+                           "pricePerMinute": 1.99}
+    assert plan.features == ["One", "Two"]
+    page = admin_client.get(f"{PLAN_URL}{plan.pk}/change/").content.decode()
+    assert 'name="price_per_minute"' in page and 'value="1.99"' in page and 'name="limits"' not in page
+
+
+def test_changing_the_price_per_minute_moves_its_rupee_copy_and_keeps_other_keys(admin_client):
+    plan = RatePlan.objects.get(product="telephony", code="STARTER")
+    plan.limits = {**plan.limits, "customKey": 7}
+    RatePlan.objects.filter(pk=plan.pk).update(limits=plan.limits)
+    data = _plan_form(code="STARTER", name=plan.name, monthly_price="349", quarterly_price="",
+                      annual_price="3349", price_per_minute="2.05", limit_toll_free_numbers="1",
+                      limit_included_minutes="100", limit_extensions="2",
+                      **{"addons-TOTAL_FORMS": "0"})
+    data.pop("product")
+    response = admin_client.post(f"{PLAN_URL}{plan.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    plan.refresh_from_db()
+    assert plan.limits == {"tollFreeNumbers": 1, "includedMinutes": 100, "extensions": 2,
+                           "pricePerMinutePaise": 205, "pricePerMinute": 2.05, "customKey": 7}
+
+
+def test_a_quarterly_price_of_three_months_is_shown_empty_so_it_follows_the_monthly_price(admin_client):
+    plan = RatePlan.objects.get(product="telephony", code="STARTER")
+    assert plan.quarterly_price_paise == 3 * plan.monthly_price_paise
+    page = admin_client.get(f"{PLAN_URL}{plan.pk}/change/").content.decode()
+    assert 'name="quarterly_price" value' not in page  # shown empty: it is 3 × monthly
+    data = _plan_form(code="STARTER", name=plan.name, monthly_price="400", quarterly_price="",
+                      annual_price="3349", **{"addons-TOTAL_FORMS": "0"})
+    data.pop("product")
+    assert admin_client.post(f"{PLAN_URL}{plan.pk}/change/", data).status_code == 302
+    plan.refresh_from_db()
+    assert (plan.monthly_price_paise, plan.quarterly_price_paise) == (40_000, None)  # 3 × monthly

@@ -285,13 +285,14 @@ def test_staff_endpoints_refuse_api_keys(bot_client):
 
 def test_staff_list_includes_inactive_and_private(staff_client):
     retired = RatePlanFactory(code="RETIRED", is_active=False, is_public=False)
-    response = staff_client.get(PLANS)
+    response = staff_client.get(PLANS, {"page_size": 100})
     assert response.status_code == 200
-    data = response.json()["data"]
-    assert len(data) == RatePlan.objects.count()
+    page = response.json()["data"]
+    data = page["results"]
+    assert page["count"] == len(data) == RatePlan.objects.count()
     row = next(p for p in data if p["id"] == retired.pk)
     assert row["isActive"] is False and row["isPublic"] is False
-    telephony = staff_client.get(PLANS, {"product": "telephony"}).json()["data"]
+    telephony = staff_client.get(PLANS, {"product": "telephony"}).json()["data"]["results"]
     assert {p["product"] for p in telephony} == {"telephony"}
     _error(staff_client.get(PLANS, {"product": "nope"}), 400, "invalid_product", "product")
 

@@ -29,6 +29,7 @@ from django.db.models import Q
 from config.bulk import rows_insert, rows_update
 from plans.selectors import price_quote_get
 from subscriptions import clock
+from subscriptions.lifecycle import changes
 from subscriptions.lifecycle.periods import period_end_after
 from subscriptions.lifecycle.renewal import RenewalCharge, next_plan_of, renewal_charge_for
 from subscriptions.lifecycle.services import (
@@ -163,22 +164,21 @@ def _close_one(subscription: Subscription, minutes: UsageCounter | None, *, now:
                                 period_start=boundary, period_end=new_end, price_cache=price_cache)
     scheduled = before["scheduledChange"]
     plan_changes = next_plan.pk != subscription.plan_id or cycle_changes
+    pricing = subscription.pricing
     if plan_changes:
         # What a checkout of the new plan would cost, shown as metadata.pricing from now on.
         addons = {code: quantity for code, quantity in (subscription.addons or {}).items()
                   if any(a.code == code for a in price_cache[next_plan.pk].addons)}
-        subscription.pricing = pricing_snapshot(price_quote_get(
-            plan_id=next_plan.pk, billing_cycle=next_cycle, addons=addons).quote) if next_plan.is_active else \
-            subscription.pricing
+        if next_plan.is_active:
+            pricing = pricing_snapshot(price_quote_get(plan_id=next_plan.pk, billing_cycle=next_cycle,
+                                                       addons=addons).quote)
         subscription.addons = addons
-    subscription.plan = next_plan
-    subscription.billing_cycle = next_cycle
+    # The scheduled change (a change-plan downgrade) applies with change-plan's own switch.
+    changes.plan_switch(subscription, plan=next_plan, billing_cycle=next_cycle, pricing=pricing,
+                        period_price_paise=charge.lines[0].amount_paise)
     subscription.billing_anchor_at = anchor
-    subscription.scheduled_plan = None
-    subscription.scheduled_billing_cycle = ""
     subscription.current_period_start = boundary
     subscription.current_period_end = new_end
-    subscription.period_price_paise = charge.lines[0].amount_paise
     subscription.unpaid_since = boundary if charge.total_paise > 0 else None
     event = _event(subscription, Kind.PERIOD_RENEWED, now=now, before=before,
                    reason=f"period close: {iso}" + (" (scheduled change applied)" if scheduled else ""),
@@ -198,11 +198,13 @@ SUBSCRIPTION_FIELDS = ["status", "ended_at", "auto_renew", "scheduled_plan", "sc
 
 @transaction.atomic
 def subscription_periods_close(*, subscription_ids: list[int], as_of: datetime,
-                               skip_locked: bool = True) -> tuple[list[CloseResult], list[int]]:
+                               skip_locked: bool = True) -> tuple[list[CloseResult], list[int], list[int]]:
     """Close the periods of these subscriptions that are still due at `as_of`, in bulk.
 
-    Returns (results, not_locked): a row another transaction holds is skipped with `skip_locked`
-    (the caller tries it again later, waiting); rows no longer due are simply absent. Run it in
+    Returns (results, not_locked, superseded): a row another transaction holds is skipped with
+    `skip_locked` (the caller tries it again later, waiting); rows no longer due are simply absent;
+    `superseded` are the closed subscriptions' upgrades that were still waiting for a payment —
+    priced for the period that just ended, they can no longer apply (the caller fails their orders). Run it in
     the caller's transaction so the renewal orders commit with the close. A subscription whose
     close cannot be computed (a plan without the price of its cycle) is reported FAILED and left
     as it is."""
@@ -211,7 +213,7 @@ def subscription_periods_close(*, subscription_ids: list[int], as_of: datetime,
                 .select_related("plan", "scheduled_plan")
                 .filter(close_due(as_of), pk__in=subscription_ids).order_by("pk"))
     if not rows:
-        return [], list(subscription_ids) if skip_locked else []
+        return [], list(subscription_ids) if skip_locked else [], []
     ids = [row.pk for row in rows]
     minutes = {c.subscription_id: c for c in UsageCounter.objects.select_for_update()
                .filter(subscription_id__in=ids, metric=MINUTES).order_by("pk")}
@@ -235,16 +237,18 @@ def subscription_periods_close(*, subscription_ids: list[int], as_of: datetime,
                 counters.append(counter)
             if result.plan_changed or counter is None:
                 resync.append(subscription)
+    superseded = []
     if changed:
         rows_update(changed, SUBSCRIPTION_FIELDS)
         rows_insert(events)
+        superseded = changes.subscription_changes_supersede(subscription_ids=[s.pk for s in changed], now=now)
     if counters:
         rows_update(counters, ["used", "period_start", "updated_at"])
     for subscription in resync:
         counters_sync(subscription)  # quotas of the new plan (and any missing counter)
     locked = set(ids)
     not_locked = [pk for pk in subscription_ids if pk not in locked] if skip_locked else []
-    return results, not_locked
+    return results, not_locked, superseded
 
 
 # --- dunning ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from config.audit import audit_record
 from config.errors import Conflict, InvalidInput, NotFound
 from plans.models import RatePlan
 from plans.selectors import PlanQuote
@@ -72,6 +73,29 @@ def _record(subscription: Subscription, kind: str, *, now: datetime, before: dic
         actor=actor if getattr(actor, "pk", None) else None, reason=(reason or "")[:REASON_MAX],
         data={"before": before or None, "after": after, **(data or {})}, created_at=now,
     )
+
+
+def _audit(subscription: Subscription, action: str, *, before: dict | None, actor, reason: str) -> None:
+    """Staff actions are operator actions (DESIGN §4.6): one audit event each. A customer acting
+    on their own subscription is in its event history only."""
+    if not getattr(actor, "role", ""):
+        return
+    audit_record(actor=actor, action=f"subscription.{action}", object_type="subscription",
+                 object_id=subscription.pk, tenant_id=subscription.user.tenant_id, before=before,
+                 after=_state(subscription), reason=reason)
+
+
+def subscription_state(subscription: Subscription) -> dict:
+    """The before/after an event or audit records (for a caller that audits its own action)."""
+    return _state(subscription)
+
+
+def subscription_staff_audit(*, subscription_id: int, action: str, before: dict | None, actor,
+                             reason: str) -> None:
+    """One audit event for a staff action on a subscription done by a layer above (payments' "run
+    the period close now"); call it inside a transaction. Nothing when the actor has no role."""
+    subscription = Subscription.objects.select_related("plan", "user").get(pk=subscription_id)
+    _audit(subscription, action, before=before, actor=actor, reason=reason)
 
 
 def _lock(subscription_id: int) -> Subscription:
@@ -266,6 +290,7 @@ def subscription_create_offline(*, user, plan_quote: PlanQuote, actor, reason: s
     _record(subscription, Kind.CREATED, now=now, before=None, actor=actor, reason=reason,
             data={"superseded": superseded, "totalPaise": plan_quote.quote.total_paise,
                   "offline": plan_quote.quote.total_paise > 0})
+    _audit(subscription, "create", before=None, actor=actor, reason=reason)
     return subscription
 
 
@@ -288,13 +313,20 @@ def subscription_update(*, subscription_id: int, actor, auto_renew: bool | None 
         subscription.auto_renew = True
     if auto_renew is False:
         subscription.auto_renew = False
-    if clear_scheduled_change:
+    settings_changed = _state(subscription) != before
+    cleared = clear_scheduled_change and subscription.scheduled_plan_id is not None
+    if cleared:
         subscription.scheduled_plan = None
         subscription.scheduled_billing_cycle = ""
-    if _state(subscription) == before:
+    if not settings_changed and not cleared:
         return subscription
     subscription.save()
-    _record(subscription, Kind.UPDATED, now=now, before=before, actor=actor, reason=reason or "update")
+    if settings_changed:
+        _record(subscription, Kind.UPDATED, now=now, before=before, actor=actor, reason=reason or "update")
+    if cleared:
+        _record(subscription, Kind.CHANGE_CLEARED, now=now, before=before, actor=actor,
+                reason=reason or "scheduled change cleared")
+    _audit(subscription, "update", before=before, actor=actor, reason=reason)
     return subscription
 
 
@@ -326,6 +358,7 @@ def subscription_cancel(*, subscription_id: int, actor, immediate: bool = False,
     subscription.save()
     _record(subscription, kind, now=now, before=before, actor=actor, reason=reason or "cancel",
             data={"immediate": immediate})
+    _audit(subscription, "cancel", before=before, actor=actor, reason=reason)
     return subscription
 
 
@@ -344,6 +377,7 @@ def subscription_suspend(*, subscription_id: int, actor, reason: str = "") -> Su
     subscription.status = Status.SUSPENDED
     subscription.save(update_fields=["status", "updated_at"])
     _record(subscription, Kind.SUSPENDED, now=now, before=before, actor=actor, reason=reason or "suspend")
+    _audit(subscription, "suspend", before=before, actor=actor, reason=reason)
     return subscription
 
 
@@ -367,6 +401,7 @@ def subscription_activate(*, subscription_id: int, actor, reason: str = "") -> S
                        f"one is {subscription.status}.", code="invalid_status")
     _record(subscription, Kind.ACTIVATED, now=now, before=before, actor=actor,
             reason=reason or "activate", data={"offline": before["status"] == Status.PENDING})
+    _audit(subscription, "activate", before=before, actor=actor, reason=reason)
     return subscription
 
 
@@ -395,6 +430,7 @@ def subscription_renew(*, subscription_id: int, actor, reason: str = "") -> Subs
         subscription.save(update_fields=["unpaid_since", "status", "updated_at"])
         _record(subscription, Kind.RENEWED, now=now, before=before, actor=actor, reason=reason or "renew",
                 data={"offline": True, "settled": owed})
+        _audit(subscription, "renew", before=before, actor=actor, reason=reason)
         return subscription
     start = subscription.current_period_end
     subscription.current_period_start = start
@@ -406,4 +442,5 @@ def subscription_renew(*, subscription_id: int, actor, reason: str = "") -> Subs
     counters_sync(subscription)
     _record(subscription, Kind.RENEWED, now=now, before=before, actor=actor, reason=reason or "renew",
             data={"offline": True, "periodPricePaise": subscription.period_price_paise})
+    _audit(subscription, "renew", before=before, actor=actor, reason=reason)
     return subscription

@@ -1,4 +1,4 @@
-# The period close (issue 12): unpaid_since (dunning), renewal notices, event kinds of the close.
+# The period close (issue 12): unpaid_since (dunning), renewal notices, event kinds of the close (after change-plan's 0004).
 
 import django.db.models.deletion
 from django.conf import settings
@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('plans', '0004_field_rules'),
-        ('subscriptions', '0003_subscriptionevent_kind_merged'),
+        ('subscriptions', '0004_plan_change'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='subscriptionevent',
             name='kind',
-            field=models.CharField(choices=[('provisioned', 'Provisioned'), ('plan_changed', 'Plan changed'), ('usage_reset', 'Usage reset'), ('expired', 'Ended (period over, unpaid, or fell back)'), ('checkout_opened', 'Checkout opened (pending payment)'), ('superseded', 'Superseded by a newer checkout'), ('created', 'Created without online payment'), ('activated', 'Activated'), ('payment_not_applied', 'Payment received, nothing delivered'), ('suspended', 'Suspended'), ('cancel_scheduled', 'Cancellation at period end'), ('cancelled', 'Cancelled'), ('updated', 'Settings changed'), ('renewed', 'Renewed (offline)'), ('merged', 'Closed by an account merge'), ('period_renewed', 'Period closed, next period started'), ('past_due', 'Renewal unpaid: past due'), ('renewal_paid', 'Renewal paid'), ('renewal_notice', 'Upcoming renewal notice sent')], max_length=30),
+            field=models.CharField(choices=[('provisioned', 'Provisioned'), ('plan_changed', 'Plan changed'), ('usage_reset', 'Usage reset'), ('expired', 'Ended (period over, unpaid, or fell back)'), ('checkout_opened', 'Checkout opened (pending payment)'), ('superseded', 'Superseded by a newer checkout'), ('created', 'Created without online payment'), ('activated', 'Activated'), ('payment_not_applied', 'Payment received, nothing delivered'), ('suspended', 'Suspended'), ('cancel_scheduled', 'Cancellation at period end'), ('cancelled', 'Cancelled'), ('updated', 'Settings changed'), ('renewed', 'Renewed (offline)'), ('merged', 'Closed by an account merge'), ('period_renewed', 'Period closed, next period started'), ('past_due', 'Renewal unpaid: past due'), ('renewal_paid', 'Renewal paid'), ('renewal_notice', 'Upcoming renewal notice sent'), ('change_requested', 'Upgrade ordered, awaiting payment'), ('change_scheduled', 'Plan change scheduled for the period end'), ('change_cleared', 'Scheduled plan change cleared')], max_length=30),
         ),
         migrations.AddIndex(
             model_name='subscription',

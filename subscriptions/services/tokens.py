@@ -3,12 +3,15 @@ consumption."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 
-from config.errors import Forbidden, InvalidInput, PaymentRequired
+from config.audit import audit_record
+from config.errors import Forbidden, InvalidInput, NotFound, PaymentRequired
+from config.policy import policy_allows, policy_require
 from plans.models import RatePlan
 from plans.selectors import token_basic_plan, token_plan_get
 from subscriptions import clock, sql
@@ -45,6 +48,9 @@ class TokenPlanChange:
     token_quota: int
     token_used: int
     plan_end_at: datetime | None
+    # What an audit event records of the change (staff changes, DESIGN §4.6).
+    audit_before: dict | None = field(default=None, compare=False, repr=False)
+    audit_after: dict | None = field(default=None, compare=False, repr=False)
 
     @property
     def remaining(self) -> int:
@@ -132,28 +138,43 @@ def _plan_change(*, user, target: RatePlan, reset_used: bool, actor, reason: str
            data={"action": action, "reset_used": reset_used, "before": before,
                  "after": {"quota": counter.quota, "used": counter.used,
                            "plan_end_at": _iso(subscription.current_period_end)}})
-    return TokenPlanChange(action=action, message=message, previous_plan=current.code,
-                           plan=target.code, token_quota=counter.quota, token_used=counter.used,
-                           plan_end_at=subscription.current_period_end)
+    return TokenPlanChange(
+        action=action, message=message, previous_plan=current.code, plan=target.code,
+        token_quota=counter.quota, token_used=counter.used, plan_end_at=subscription.current_period_end,
+        audit_before={"plan": current.code, **before},
+        audit_after={"plan": target.code, "action": action, "reset_used": reset_used, "quota": counter.quota,
+                     "used": counter.used, "plan_end_at": _iso(subscription.current_period_end)})
 
 
 @transaction.atomic
-def token_plan_change(*, user, plan_code: str, reset_used: bool = False, actor=None,
-                      reason: str = "", paid_upgrade_allowed: bool = True,
-                      extend_period: bool = False) -> TokenPlanChange:
-    """Seed 001's set-plan rules.
+def token_plan_change(*, principal, user, plan_code: str, reset_used: bool = False, actor=None,
+                      reason: str = "", extend_period: bool = False) -> TokenPlanChange:
+    """Seed 001's set-plan rules, for `principal` (config.policy), who must be allowed to:
+    "token.plan.change" on the user (themself; staff or a tokens key of the user's tenant;
+    platform super_admin/admin), "token.plan.reset_used" for `reset_used` (403 "forbidden"), and
+    "token.plan.grant_paid" to upgrade to a paid plan without paying — else 402 "payment required"
+    unless TOKENS_SELF_SERVICE_UPGRADE (DESIGN §4.2). Deny by default: no principal, no change.
 
     upgrade → quota = allowance(new) + max(quota − used, 0), used 0, end = now + duration;
     same tier → unchanged except used 0 when `reset_used` (and, with `extend_period`, the end
     moves one duration past max(end, now): a paid renewal); downgrade → quota = allowance(new),
     used kept unless `reset_used`, end cleared for a plan without duration (basic).
-    `paid_upgrade_allowed=False` refuses an upgrade to a paid plan with PaymentRequired (the
-    view's trust rule, checked under the row lock).
+    The paid-upgrade rule is applied under the row lock.
     """
+    policy_require(principal, "token.plan.change", user, not_found=NotFound("user not found", code="user_not_found"))
+    if reset_used:
+        policy_require(principal, "token.plan.reset_used", user, forbidden=Forbidden("forbidden"))
+    paid_upgrade_allowed = (policy_allows(principal, "token.plan.grant_paid", user)
+                            or settings.TOKENS_SELF_SERVICE_UPGRADE)
     target = token_plan_get(code=plan_code)
-    return _plan_change(user=user, target=target, reset_used=reset_used, actor=actor,
-                        reason=reason, paid_upgrade_allowed=paid_upgrade_allowed,
-                        extend_period=extend_period)
+    change = _plan_change(user=user, target=target, reset_used=reset_used, actor=actor,
+                          reason=reason, paid_upgrade_allowed=paid_upgrade_allowed,
+                          extend_period=extend_period)
+    if principal.is_platform_staff or principal.is_tenant_staff:  # staff changing a plan: an operator action (DESIGN §4.6)
+        audit_record(actor=actor, action="token_plan.change", object_type="user", object_id=user.pk,
+                     tenant_id=user.tenant_id, before=change.audit_before, after=change.audit_after,
+                     reason=reason)
+    return change
 
 
 @transaction.atomic
@@ -217,6 +238,10 @@ def token_usage_reset(*, user, actor=None, reason: str = "") -> dict:
     _event(subscription, SubscriptionEvent.Kind.USAGE_RESET, now=now,
            from_plan=subscription.plan.code, to_plan=subscription.plan.code, actor=actor,
            reason=reason, data={"previous_used": previous, "quota": counter.quota})
+    if getattr(actor, "role", ""):
+        audit_record(actor=actor, action="token_usage.reset", object_type="user", object_id=user.pk,
+                     tenant_id=user.tenant_id, before={"used": previous, "quota": counter.quota},
+                     after={"used": 0, "quota": counter.quota}, reason=reason)
     return _usage_of(subscription, counter)
 
 

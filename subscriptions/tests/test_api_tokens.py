@@ -133,12 +133,27 @@ def test_staff_for_an_unknown_user_is_404(staff_client):
 
 def test_tenant_staff_only_reach_their_tenant(client_for):
     tenant = TenantFactory()
-    staff = UserFactory(is_staff=True, tenant=tenant)
+    staff = UserFactory(role="tenant_admin", tenant=tenant)
     member, outsider = UserFactory(tenant=tenant), UserFactory()
     client = client_for(staff)
-    assert set_plan(client, {"plan": "premium", "user_id": member.pk}).status_code == 200
+    assert set_plan(client, {"plan": "basic", "user_id": member.pk, "reset_used": True}).status_code == 200
     response = set_plan(client, {"plan": "premium", "user_id": outsider.pk})
     assert (response.status_code, response.json()) == (404, {"error": "user not found"})
+
+
+def test_only_platform_staff_give_a_paid_plan_without_payment(client_for, staff_client):
+    """Tenant staff act for their tenant's users like a tokens key: a paid upgrade goes through
+    payment (402); platform super_admin/admin may grant it; support may not act for anyone."""
+    from accounts.tests.factories import platform_support
+
+    tenant = TenantFactory()
+    member = UserFactory(tenant=tenant)
+    tenant_client = client_for(UserFactory(role="tenant_admin", tenant=tenant))
+    response = set_plan(tenant_client, {"plan": "premium", "user_id": member.pk})
+    assert (response.status_code, response.json()) == (402, {"error": "payment required"})
+    response = set_plan(client_for(platform_support()), {"plan": "basic", "user_id": member.pk})
+    assert (response.status_code, response.json()) == (403, {"error": "forbidden"})
+    assert set_plan(staff_client, {"plan": "premium", "user_id": member.pk}).json()["plan"] == "premium"
 
 
 def test_regular_user_cannot_act_for_someone_else(auth_client):

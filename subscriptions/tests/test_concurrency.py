@@ -11,7 +11,8 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.services import auth_tokens_issue
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import UserFactory, platform_admin
+from config.policy import principal_for_user
 from subscriptions import services
 from subscriptions.models import Subscription, UsageCounter
 from subscriptions.tests.factories import token_state
@@ -99,9 +100,11 @@ def test_plan_change_racing_consumers_keeps_every_consumption(clock):
     counter = token_state(plan="basic", used=0)
     user = counter.subscription.user
 
+    admin = principal_for_user(platform_admin())
+
     def work(index):
         if index == 0:
-            return services.token_plan_change(user=user, plan_code="premium").token_quota
+            return services.token_plan_change(principal=admin, user=user, plan_code="premium").token_quota
         return services.token_consume(user_id=user.pk, tokens=10)["token_used"]
 
     results = run_threads(21, work)

@@ -1,12 +1,11 @@
 """Usage recording under real concurrency on PostgreSQL: every outcome is counted exactly."""
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from accounts.tests.factories import UserFactory
+from config.tests.threads import run_together
 from subscriptions.models import UsageCounter
 from subscriptions.tests.factories import telephony_subscription
 
@@ -14,27 +13,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres_only,  # real threads need PostgreSQL row locks
 ]
-
-
-def _together(functions):
-    results = [None] * len(functions)
-    barrier = threading.Barrier(len(functions))
-
-    def run(index, fn):
-        try:
-            barrier.wait()
-            results[index] = fn()
-        except Exception as exc:  # pragma: no cover - reported by the assertions
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 @pytest.fixture
@@ -54,7 +32,8 @@ def _used(subscription, metric):
 def test_concurrent_minutes_lose_no_update(staff):
     subscription = telephony_subscription()
     clients = [staff() for _ in range(40)]
-    results = _together([lambda c=c: _post(c, subscription, metric="minutes", quantity=3) for c in clients])
+    results = run_together([lambda c=c: _post(c, subscription, metric="minutes", quantity=3)
+                            for c in clients])
     assert Counter(r.status_code for r in results) == {200: 40}, results
     assert _used(subscription, "minutes") == 120
     assert clients[0].get(f"/api/subscriptions/{subscription.pk}/usage").json()["data"]["usage"]["minutes"][
@@ -65,8 +44,8 @@ def test_concurrent_counts_are_refused_exactly_over_the_limit(staff):
     subscription = telephony_subscription()  # STARTER: 2 extensions
     values = [i % 5 for i in range(30)]  # 0..4, six of each
     clients = [staff() for _ in values]
-    results = _together([lambda c=c, v=v: _post(c, subscription, metric="extensions", used=v)
-                         for c, v in zip(clients, values, strict=True)])
+    results = run_together([lambda c=c, v=v: _post(c, subscription, metric="extensions", used=v)
+                            for c, v in zip(clients, values, strict=True)])
     outcomes = Counter((v, r.status_code) for v, r in zip(values, results, strict=True))
     assert outcomes == {(0, 200): 6, (1, 200): 6, (2, 200): 6, (3, 409): 6, (4, 409): 6}, outcomes
     assert _used(subscription, "extensions") in (0, 1, 2)
@@ -75,7 +54,7 @@ def test_concurrent_counts_are_refused_exactly_over_the_limit(staff):
 def test_one_idempotency_key_from_many_threads_records_once(staff):
     subscription = telephony_subscription()
     client = staff()
-    results = _together([
+    results = run_together([
         lambda: client.post(f"/api/subscriptions/{subscription.pk}/usage", {"metric": "minutes", "quantity": 9},
                             format="json", HTTP_IDEMPOTENCY_KEY="cdr-77")
         for _ in range(8)])
@@ -90,8 +69,8 @@ def test_minutes_racing_a_suspension_are_counted_exactly(staff):
     subscription = telephony_subscription()
     clients = [staff() for _ in range(20)]
     suspend = [lambda: subscription_suspend(subscription_id=subscription.pk, actor=None, reason="race")]
-    results = _together([lambda c=c: _post(c, subscription, metric="minutes", quantity=5) for c in clients]
-                        + suspend)
+    results = run_together([lambda c=c: _post(c, subscription, metric="minutes", quantity=5)
+                            for c in clients] + suspend)
     codes = Counter(r.status_code for r in results[:-1])
     assert set(codes) <= {200, 409} and sum(codes.values()) == 20, results
     assert _used(subscription, "minutes") == 5 * codes[200]

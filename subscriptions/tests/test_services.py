@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -6,6 +7,7 @@ from django.test import override_settings
 
 from accounts.tests.factories import UserFactory
 from config.errors import Forbidden, InvalidInput, NotFound, PaymentRequired
+from config.policy import principal_for_user
 from plans.models import RatePlan
 from subscriptions import clock as clock_module
 from subscriptions import services
@@ -15,6 +17,10 @@ from subscriptions.tests.factories import SubscriptionFactory, token_plan, token
 from tenants.tests.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
+
+# A platform admin (config.policy reads roles by duck typing): may change anyone's token plan.
+ADMIN = principal_for_user(SimpleNamespace(pk=10**9, is_authenticated=True, is_active=True, role="admin",
+                                           tenant_id=None, tenant=None))
 
 
 def counter_of(user) -> UsageCounter:
@@ -57,7 +63,7 @@ def test_plan_end_at_is_iso_utc(clock):
 def test_upgrade_carries_over_remaining(clock):
     counter = token_state(plan="standard", quota=10_000, used=3_000,
                           end=clock.now + timedelta(days=10))
-    change = services.token_plan_change(user=counter.subscription.user, plan_code="premium")
+    change = services.token_plan_change(principal=ADMIN, user=counter.subscription.user, plan_code="premium")
     assert change.as_response() == {"status": "ok", "message": "upgraded to premium with carry-over",
                                     "plan": "premium", "token_quota": 57_000, "token_used": 0,
                                     "remaining": 57_000}
@@ -72,7 +78,7 @@ def test_upgrade_carries_over_remaining(clock):
 
 def test_upgrade_never_carries_over_a_negative_remaining():
     counter = token_state(plan="basic", quota=1_000, used=4_000)  # after a downgrade
-    change = services.token_plan_change(user=counter.subscription.user, plan_code="standard")
+    change = services.token_plan_change(principal=ADMIN, user=counter.subscription.user, plan_code="standard")
     assert (change.token_quota, change.token_used) == (10_000, 0)
 
 
@@ -80,10 +86,10 @@ def test_same_tier_is_unchanged_unless_reset(clock):
     end = clock.now + timedelta(days=5)
     counter = token_state(plan="standard", quota=12_000, used=2_500, end=end)
     user = counter.subscription.user
-    same = services.token_plan_change(user=user, plan_code="standard")
+    same = services.token_plan_change(principal=ADMIN, user=user, plan_code="standard")
     assert same.message == "plan confirmed"
     assert (same.token_quota, same.token_used, same.plan_end_at) == (12_000, 2_500, end)
-    reset = services.token_plan_change(user=user, plan_code="standard", reset_used=True)
+    reset = services.token_plan_change(principal=ADMIN, user=user, plan_code="standard", reset_used=True)
     assert (reset.token_quota, reset.token_used, reset.remaining) == (12_000, 0, 12_000)
     assert Subscription.objects.get(user=user, status="active").current_period_end == end
 
@@ -91,7 +97,7 @@ def test_same_tier_is_unchanged_unless_reset(clock):
 def test_same_tier_renewal_extends_from_the_current_end(clock):
     end = clock.now + timedelta(days=5)
     counter = token_state(plan="premium", end=end)
-    change = services.token_plan_change(user=counter.subscription.user, plan_code="premium",
+    change = services.token_plan_change(principal=ADMIN, user=counter.subscription.user, plan_code="premium",
                                         extend_period=True)
     assert change.plan_end_at == end + timedelta(days=30)
 
@@ -99,7 +105,7 @@ def test_same_tier_renewal_extends_from_the_current_end(clock):
 def test_downgrade_to_basic_keeps_used_and_clears_end(clock):
     counter = token_state(plan="premium", quota=50_000, used=7_000, end=clock.now + timedelta(days=9))
     user = counter.subscription.user
-    change = services.token_plan_change(user=user, plan_code="basic")
+    change = services.token_plan_change(principal=ADMIN, user=user, plan_code="basic")
     assert change.as_response() == {"status": "ok", "message": "downgraded to basic", "plan": "basic",
                                     "token_quota": 1_000, "token_used": 7_000, "remaining": -6_000}
     assert services.token_usage_get(user=user) == {
@@ -110,7 +116,7 @@ def test_downgrade_to_basic_keeps_used_and_clears_end(clock):
 def test_downgrade_with_reset_and_between_paid_plans_keeps_the_end(clock):
     end = clock.now + timedelta(days=9)
     counter = token_state(plan="premium", quota=50_000, used=7_000, end=end)
-    change = services.token_plan_change(user=counter.subscription.user, plan_code="standard",
+    change = services.token_plan_change(principal=ADMIN, user=counter.subscription.user, plan_code="standard",
                                         reset_used=True)
     assert (change.message, change.token_quota, change.token_used) == ("downgraded to standard",
                                                                        10_000, 0)
@@ -120,34 +126,52 @@ def test_downgrade_with_reset_and_between_paid_plans_keeps_the_end(clock):
 @pytest.mark.parametrize("code", ["gold", "", "Premium", "STARTER", None, 3, "x" * 300])
 def test_invalid_plan(user, code):
     with pytest.raises(InvalidInput) as exc:
-        services.token_plan_change(user=user, plan_code=code)
+        services.token_plan_change(principal=ADMIN, user=user, plan_code=code)
     assert exc.value.message == "invalid plan"
 
 
 def test_inactive_plan_is_invalid(user):
     RatePlan.objects.filter(product="tokens", code="standard").update(is_active=False)
     with pytest.raises(InvalidInput):
-        services.token_plan_change(user=user, plan_code="standard")
+        services.token_plan_change(principal=ADMIN, user=user, plan_code="standard")
 
 
 def test_paid_upgrade_can_be_refused_but_not_downgrades_or_confirmations(clock):
     counter = token_state(plan="standard", used=100, end=clock.now + timedelta(days=3))
     user = counter.subscription.user
     with pytest.raises(PaymentRequired) as exc:
-        services.token_plan_change(user=user, plan_code="premium", paid_upgrade_allowed=False)
+        services.token_plan_change(principal=principal_for_user(user), user=user, plan_code="premium")
     assert exc.value.message == "payment required"
     assert counter_of(user).subscription.plan.code == "standard"
-    assert services.token_plan_change(user=user, plan_code="standard",
-                                      paid_upgrade_allowed=False).message == "plan confirmed"
-    assert services.token_plan_change(user=user, plan_code="basic",
-                                      paid_upgrade_allowed=False).message == "downgraded to basic"
+    assert services.token_plan_change(principal=principal_for_user(user), user=user, plan_code="standard").message == "plan confirmed"
+    assert services.token_plan_change(principal=principal_for_user(user), user=user, plan_code="basic").message == "downgraded to basic"
+
+
+def test_plan_change_is_decided_by_the_policy_deny_by_default(clock):
+    """Issue 14 item 3: the service itself refuses; a caller that forgets a flag gives nothing away."""
+    counter = token_state(plan="basic")
+    user = counter.subscription.user
+    stranger = principal_for_user(UserFactory())
+    with pytest.raises(NotFound):
+        services.token_plan_change(principal=stranger, user=user, plan_code="basic")
+    with pytest.raises(Forbidden):
+        services.token_plan_change(principal=principal_for_user(user), user=user, plan_code="basic",
+                                   reset_used=True)
+    with pytest.raises(TypeError):
+        services.token_plan_change(user=user, plan_code="premium")  # no principal: no call
+    tenant = TenantFactory()
+    tenant_admin = principal_for_user(UserFactory(role="tenant_admin", tenant=tenant))
+    customer = token_state(plan="basic", user=UserFactory(tenant=tenant)).subscription.user
+    with pytest.raises(PaymentRequired):  # tenant staff do not give paid plans away
+        services.token_plan_change(principal=tenant_admin, user=customer, plan_code="premium")
+    assert counter_of(customer).subscription.plan.code == "basic"
 
 
 def test_downgrade_to_basic_and_usage_reset(clock):
     staff = UserFactory(is_staff=True)
     counter = token_state(plan="premium", used=900, end=clock.now + timedelta(days=20))
     user = counter.subscription.user
-    change = services.token_plan_change(user=user, plan_code="basic", actor=staff, reason="refund rf_1")
+    change = services.token_plan_change(principal=ADMIN, user=user, plan_code="basic", actor=staff, reason="refund rf_1")
     assert (change.plan, change.token_quota, change.token_used, change.plan_end_at) == (
         "basic", 1000, 900, None)
     usage = services.token_usage_reset(user=user, actor=staff, reason="goodwill")
@@ -226,7 +250,7 @@ def test_ended_plan_in_a_later_month_falls_back_and_resets(clock):
 
 def test_plan_change_applies_the_lazy_reset_first(clock):
     counter = token_state(plan="basic", used=1_000, period_start=date(2024, 12, 1))
-    change = services.token_plan_change(user=counter.subscription.user, plan_code="standard")
+    change = services.token_plan_change(principal=ADMIN, user=counter.subscription.user, plan_code="standard")
     # December's usage is gone before carry-over is computed: 10,000 + 1,000.
     assert (change.token_quota, change.token_used) == (11_000, 0)
 

@@ -9,7 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.phones import phone_normalize
 from accounts.selectors import user_by_phone
+from config.audit import audit_context
 from config.errors import ServiceError
+from config.policy import policy_allows, principal_for_user
 from credits import services
 from tenants.models import Tenant
 
@@ -60,14 +62,15 @@ class Command(BaseCommand):
                 raise CommandError("No such user.")
             actor = None
             if opts["actor_email"]:
-                actor = User.objects.filter(email__iexact=opts["actor_email"], is_staff=True).first()
-                if actor is None:
-                    raise CommandError("--actor-email must name a staff user.")
+                actor = User.objects.filter(email__iexact=opts["actor_email"]).first()
+                if actor is None or not policy_allows(principal_for_user(actor), "credits.user.grant", user):
+                    raise CommandError("--actor-email must name platform staff (super_admin or admin).")
             wallet = services.wallet_get_or_create_for_user(user=user)
-            move = services.wallet_deduct if opts["deduct"] else services.wallet_grant
-            txn = move(wallet=wallet, credits=opts["credits"], source="adjustment", actor=actor,
-                       reason=reason, reference_id=opts["reference_id"],
-                       idempotency_key=opts["idempotency_key"], metadata={"via": "grant_credits"})
+            with audit_context(actor_label="command:grant_credits"):
+                txn = services.wallet_adjust(
+                    wallet=wallet, credits=opts["credits"], deduct=opts["deduct"], actor=actor, reason=reason,
+                    reference_id=opts["reference_id"], idempotency_key=opts["idempotency_key"],
+                    metadata={"via": "grant_credits"})
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         verb = "Deducted" if opts["deduct"] else "Granted"

@@ -20,7 +20,8 @@ class Command(BaseCommand):
         except Tenant.DoesNotExist as exc:
             raise CommandError(f"No tenant with slug {tenant!r}.") from exc
         try:
-            api_key, raw = api_key_create(tenant=tenant_obj, name=name, scopes=scope)
+            api_key, raw = api_key_create(tenant=tenant_obj, name=name, scopes=scope,
+                                          actor="command:create_api_key")
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"API key {api_key.name!r} for tenant {tenant_obj.slug} "
