@@ -187,3 +187,55 @@ def test_minutes_recorded_while_the_period_closes_are_billed_once(catalog, now):
     counter = UsageCounter.objects.get(subscription=subscription, metric="minutes")
     assert counter.period_start == END.date()
     assert billed + counter.used == 100 + count
+
+
+def test_an_upgrade_paid_while_the_period_closes_applies_or_dies_with_the_period(fake_razorpay, client_for, now,
+                                                                                 monkeypatch):
+    """verify-payment of an upgrade order racing the close of the period it was priced for (the
+    payment held for a moment with its order locked, so the close meets that lock): no deadlock,
+    no 500, and one consistent outcome — upgraded then renewed at the new plan, or the close first
+    (the change superseded, the payment recorded but not applied)."""
+    from accounts.tests.factories import UserFactory
+    from subscriptions.lifecycle import changes
+    from subscriptions.models import SubscriptionPlanChange
+    from subscriptions.tests.factories import telephony_plan
+
+    real = changes.subscription_change_paid
+
+    def slow(**kwargs):
+        time.sleep(0.3)
+        return real(**kwargs)
+
+    monkeypatch.setattr(changes, "subscription_change_paid", slow)
+    for _ in range(3):
+        now["now"] = START
+        user = UserFactory()
+        client = client_for(user)
+        subscription = telephony_subscription(user=user)
+        now["now"] = START + timedelta(days=15)
+        answer = client.post(f"/api/subscriptions/{subscription.pk}/change-plan",
+                             {"planId": telephony_plan("PROFESSIONAL").pk}, format="json")
+        assert answer.status_code == 200, answer.content
+        data = answer.json()["data"]
+        paid = fake_razorpay.pay(data["orderId"])
+        now["now"] = END
+        verify, report = _run(
+            lambda c=client, d={**paid, "subscriptionId": subscription.pk}: c.post(
+                "/api/subscriptions/verify-payment", d, format="json"),
+            lambda: subscription_renewals.subscription_renewals_process(as_of=END),
+        )
+        assert not isinstance(report, Exception) and not report.failures, report
+        assert report.counts["renewed"] >= 1
+        order = PaymentOrder.objects.get(gateway_order_id=data["orderId"])
+        change = SubscriptionPlanChange.objects.get(pk=order.plan_change_id)
+        current = Subscription.objects.get(pk=subscription.pk)
+        [renewal] = PaymentOrder.objects.filter(subscription=subscription, purpose="renewal")
+        assert order.status == "paid" and current.current_period_start == END
+        if verify.status_code == 200:  # paid first: the close renews at the new plan
+            assert (order.fulfilment_action, change.status, current.plan.code, renewal.plan.code) == (
+                "plan_changed", "applied", "PROFESSIONAL", "PROFESSIONAL")
+        else:  # the close first: the change died with its period; the payment is kept for a refund
+            assert verify.status_code == 409 and verify.json()["error"]["code"] == "plan_change_not_applied"
+            assert (order.fulfilment_action, change.status, current.plan.code, renewal.plan.code) == (
+                "change_not_applied", "superseded", "STARTER", "STARTER")
+        assert SubscriptionEvent.objects.filter(subscription=subscription, kind="period_renewed").count() == 1
