@@ -141,6 +141,8 @@ MATRIX = {
         400, other_user=404, tenant_staff_a=403, tenant_admin_a=403, tenant_admin_b=404, support=403)),
     ("api/subscriptions/<int:pk>/cancel", "POST"): ({"nope": 1}, authed(
         400, other_user=404, tenant_staff_a=403, tenant_admin_a=403, tenant_admin_b=404, support=403)),
+    ("api/subscriptions/<int:pk>/change-plan", "POST"): ({"nope": 1}, authed(
+        400, other_user=404, tenant_staff_a=403, tenant_admin_a=403, tenant_admin_b=404, support=403)),
     ("api/subscriptions/<int:pk>/suspend", "POST"): ({"nope": 1}, authed(
         403, other_user=404, tenant_admin_b=404, admin=400, super_admin=400)),
     ("api/subscriptions/<int:pk>/activate", "POST"): ({"nope": 1}, authed(
