@@ -57,7 +57,8 @@ def prepare_data() -> dict:
 
     user = get_user_model().objects.create_user(email="bench@example.com", password="a-long-passphrase-42")
     token_usage_get(user=user)  # provisions basic
-    external = jwt.encode({"sub": str(user.pk), "exp": int(time.time()) + 7 * 24 * 3600},
+    # Within JWT_MAX_TOKEN_LIFETIME (a day by default): a longer-lived token is refused.
+    external = jwt.encode({"sub": str(user.pk), "exp": int(time.time()) + 3600},
                           settings.JWT_SECRET, algorithm="HS256")
     access = auth_tokens_issue(user=user)["access"]
     with connection.cursor() as cursor:
