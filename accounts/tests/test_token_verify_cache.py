@@ -2,6 +2,8 @@
 the settings: an expired token, a token signed with an old secret and a deactivated user are
 still refused."""
 
+import datetime
+import json
 import time
 
 import jwt
@@ -12,6 +14,7 @@ from rest_framework.test import APIClient
 from accounts import authentication
 from accounts.serializers import UserSerializer, user_representation
 from accounts.tests.factories import UserFactory
+from config.renderers import JSONRenderer
 from tenants.models import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -60,8 +63,7 @@ def test_a_remembered_token_is_refused_once_it_expires(monkeypatch):
 
 class _FrozenDatetime:
     def __init__(self, at):
-        import datetime
-        self._now = datetime.datetime.fromtimestamp(at, tz=datetime.timezone.utc)
+        self._now = datetime.datetime.fromtimestamp(at, tz=datetime.UTC)
 
     def now(self, tz=None):
         return self._now
@@ -106,7 +108,4 @@ def test_me_renders_what_the_user_serializer_renders():
 
 
 def me_through_serializer(user):
-    import json
-
-    from config.renderers import JSONRenderer
     return json.loads(JSONRenderer().render(UserSerializer(user).data))

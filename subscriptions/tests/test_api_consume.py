@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -206,8 +206,6 @@ def test_usage_request_costs_one_query_once_the_user_is_cached(auth_client, djan
 @pytest.mark.postgres_only
 def test_usage_reads_the_prepared_statement_after_a_rolled_back_transaction(auth_client):
     """The peek is a statement prepared once per connection; a rollback does not lose it."""
-    from django.db import transaction
-
     token_state(user=auth_client.user)
     assert auth_client.get("/api/tokens/usage").json()["token_used"] == 0
     with pytest.raises(RuntimeError), transaction.atomic():
