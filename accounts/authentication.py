@@ -49,7 +49,9 @@ def _check_time_claims(payload: dict) -> None:
         raise exceptions.AuthenticationFailed("Token issue time must be a number.")
 
 
-def user_from_token(raw_token: str):
+def _verify(raw_token: str) -> tuple[dict, int]:
+    """The token's claims and user id after every check that depends only on the token and the
+    settings (signature, expiry, lifetime, issuer, audience, type)."""
     required = ["exp"]
     if settings.JWT_ISSUER:
         required.append("iss")
@@ -71,7 +73,37 @@ def user_from_token(raw_token: str):
     token_type = payload.get("token_type")
     if token_type is not None and token_type != "access":
         raise exceptions.AuthenticationFailed("Only access tokens are accepted here.")
-    user_id = _user_id_from_claims(payload)
+    return payload, _user_id_from_claims(payload)
+
+
+# Tokens that passed `_verify`, per process: a client sends the same token on every call until it
+# expires, and checking the HMAC and claims again cost about as much as the rest of the
+# authentication. Keyed by the token and the settings it was checked against; an entry is used
+# only before the token's `exp` (the lifetime bound only loosens as time passes). Only tokens
+# with a valid signature get in, at most VERIFIED_TOKENS_MAX of them (oldest dropped first).
+# Whether the user may still act is not cached here: it is read from accounts.cache each time.
+VERIFIED_TOKENS_MAX = 1024
+_verified_tokens: dict[tuple, tuple[dict, int, float]] = {}
+
+
+def _verify_cached(raw_token: str) -> tuple[dict, int]:
+    key = (raw_token, settings.JWT_SECRET, settings.JWT_ISSUER, settings.JWT_AUDIENCE,
+           settings.JWT_MAX_TOKEN_LIFETIME)
+    hit = _verified_tokens.get(key)
+    if hit is not None and hit[2] > time.time():
+        return dict(hit[0]), hit[1]
+    payload, user_id = _verify(raw_token)
+    while len(_verified_tokens) >= VERIFIED_TOKENS_MAX:
+        try:
+            _verified_tokens.pop(next(iter(_verified_tokens)), None)
+        except (RuntimeError, StopIteration):  # another thread changed it meanwhile
+            break
+    _verified_tokens[key] = (dict(payload), user_id, payload["exp"])
+    return payload, user_id
+
+
+def user_from_token(raw_token: str):
+    payload, user_id = _verify_cached(raw_token)
     user = user_cached(user_id)
     if user is None:
         raise exceptions.AuthenticationFailed("Unknown user.")

@@ -1,4 +1,5 @@
 from rest_framework import serializers
+from rest_framework.relations import PKOnlyObject
 
 from accounts.models import User
 from config.api import FieldsBuiltOnce, StrictSerializer
@@ -13,6 +14,27 @@ class UserSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
             "goal_amount", "goal_years", "tenant", "role", "is_staff", "created_at", "updated_at",
         ]
         read_only_fields = fields
+
+
+_user_fields = None
+
+
+def user_representation(user) -> dict:
+    """`UserSerializer(user).data` as a plain dict, for GET /api/auth/me: the same fields turn
+    the same values into the same output, but bound once per process instead of copied and
+    bound for every response (what DRF's `to_representation` does, minus the per-instance
+    field set). Output fields need no context or request, so sharing them between threads is
+    safe."""
+    global _user_fields
+    fields = _user_fields
+    if fields is None:
+        fields = _user_fields = list(UserSerializer().fields.values())
+    data = {}
+    for field in fields:
+        attribute = field.get_attribute(user)
+        check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+        data[field.field_name] = None if check is None else field.to_representation(attribute)
+    return data
 
 
 class _ProfileFields(StrictSerializer):

@@ -115,7 +115,7 @@ class MeView(SuccessAPIView):
 
     @extend_schema(tags=TAGS, responses={200: UserEnvelope, **error_responses(envelopes.SUCCESS, 401)})
     def get(self, request):
-        return success_response(s.UserSerializer(request.user).data)
+        return success_response(s.user_representation(request.user))
 
     @extend_schema(tags=TAGS, request=s.ProfileUpdateSerializer,
                    responses={200: UserEnvelope, **error_responses(envelopes.SUCCESS, 400, 401)})

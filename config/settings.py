@@ -124,6 +124,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # next request of every worker with a 500. The check is one `SELECT 1` round trip on a reused
     # connection's first query of a request (benchmarks/conn_health_checks.py measures it).
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
+# The hottest reads (GET /api/tokens/usage) as named statements PostgreSQL prepares once per
+# connection. Turn off behind a transaction-mode pooler that does not keep prepared statements.
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

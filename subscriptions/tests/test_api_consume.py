@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -201,3 +201,25 @@ def test_usage_request_costs_one_query_once_the_user_is_cached(auth_client, djan
         assert auth_client.get("/api/tokens/usage").status_code == 200
     with django_assert_num_queries(1):
         assert auth_client.get("/api/tokens/usage").status_code == 200
+
+
+@pytest.mark.postgres_only
+def test_usage_reads_the_prepared_statement_after_a_rolled_back_transaction(auth_client):
+    """The peek is a statement prepared once per connection; a rollback does not lose it."""
+    token_state(user=auth_client.user)
+    assert auth_client.get("/api/tokens/usage").json()["token_used"] == 0
+    with pytest.raises(RuntimeError), transaction.atomic():
+        auth_client.get("/api/tokens/usage")
+        raise RuntimeError
+    with CaptureQueriesContext(connection) as captured:
+        assert auth_client.get("/api/tokens/usage").json()["token_used"] == 0
+    assert [q["sql"] for q in captured.captured_queries][-1].startswith("EXECUTE ")
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_usage_is_the_same_with_or_without_prepared_statements(auth_client, settings, prepared):
+    settings.DB_PREPARED_STATEMENTS = prepared
+    token_state(user=auth_client.user)
+    consume(auth_client, {"tokens": 3})
+    body = auth_client.get("/api/tokens/usage").json()
+    assert (body["plan"], body["token_used"], body["remaining"]) == ("basic", 3, 997)
