@@ -12,8 +12,8 @@ None (the system, a cron job, or whatever `audit_context` names).
 
 import contextlib
 import json
+import os
 import re
-import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
@@ -65,9 +65,28 @@ def client_ip(request) -> str | None:
 
 
 def request_id_for(request) -> str:
-    """The caller's `X-Request-ID` when it is a short token, else a fresh one."""
-    given = request.headers.get(REQUEST_ID_HEADER, "").strip()
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    """The caller's `X-Request-ID` when it is a short token, else a fresh one (32 hex digits).
+    Read from META: `request.headers` would build a dict of every header first."""
+    given = request.META.get("HTTP_X_REQUEST_ID")
+    if given:
+        given = given.strip()
+        if _REQUEST_ID.match(given):
+            return given
+    return os.urandom(16).hex()
+
+
+def request_context_enter(request):
+    """Start the audit context of one HTTP request (`AuditContextMiddleware`); returns the token
+    for `request_context_exit` and the request id. `audit_context` without its generator."""
+    request_id = request_id_for(request)
+    outer = _context.get()
+    token = _context.set(AuditContext(ip=client_ip(request), request_id=request_id,
+                                      actor_label=outer.actor_label))
+    return token, request_id
+
+
+def request_context_exit(token) -> None:
+    _context.reset(token)
 
 
 def _valid_ip(value) -> str | None:

@@ -34,6 +34,8 @@ from config.renderers import JSONRenderer
 logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
+# Where the header sits in request.META (reading request.headers builds a dict of every header).
+HEADER_META_KEY = "HTTP_IDEMPOTENCY_KEY"
 MAX_KEY_LENGTH = 255
 RETENTION = timedelta(hours=24)
 # Longer than any gateway call can take (timeouts are seconds), so a claim this old is abandoned.
@@ -65,14 +67,14 @@ def _request_hash(request) -> str:
 def idempotency_token(request) -> str | None:
     """A stable id for this request's (caller, endpoint, key), or None without a key: services that
     call out store it so a retry of the same request resumes what the first attempt started."""
-    key = (request.headers.get(HEADER) or "").strip()
+    key = (request.META.get(HEADER_META_KEY) or "").strip()
     if not key:
         return None
     return hashlib.sha256(f"{caller_scope(request)}\n{key}".encode()).hexdigest()
 
 
 def _read_key(request) -> str | None:
-    key = request.headers.get(HEADER)
+    key = request.META.get(HEADER_META_KEY)
     if key is None:
         return None
     key = key.strip()

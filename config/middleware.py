@@ -40,14 +40,19 @@ class AuditContextMiddleware:
     of the request, and answers the request id in `X-Request-ID`."""
 
     def __init__(self, get_response):
+        from config import audit  # models: not importable before the app registry is ready
+
         self.get_response = get_response
+        self.audit = audit
 
     def __call__(self, request):
-        from config import audit
-
-        request_id = audit.request_id_for(request)
+        audit = self.audit
+        token, request_id = audit.request_context_enter(request)
         request.request_id = request_id
-        with audit.audit_context(ip=audit.client_ip(request), request_id=request_id):
+        try:
             response = self.get_response(request)
-        response.setdefault(audit.REQUEST_ID_HEADER, request_id)
+        finally:
+            audit.request_context_exit(token)
+        if audit.REQUEST_ID_HEADER not in response:
+            response[audit.REQUEST_ID_HEADER] = request_id
         return response

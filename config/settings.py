@@ -121,9 +121,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side parameter binding lets psycopg prepare a statement run often (prepare_threshold).
     _options["server_side_binding"] = env.bool("DB_SERVER_SIDE_BINDING", default=False)
     # Without a health check, a connection broken by a database restart or failover fails the
-    # next request of every worker with a 500. The check is one `SELECT 1` round trip on a reused
-    # connection's first query of a request (benchmarks/conn_health_checks.py measures it).
+    # next request of every worker with a 500. Django's check is one `SELECT 1` round trip on a
+    # reused connection's first query of a request (benchmarks/conn_health_checks.py measures it);
+    # config.postgresql skips it while the connection is busy and its socket is quiet.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
 # The hottest reads (GET /api/tokens/usage) as named statements PostgreSQL prepares once per
 # connection. Turn off behind a transaction-mode pooler that does not keep prepared statements.
 DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)

@@ -3,9 +3,7 @@ from django.urls import path
 from credits import views
 
 urlpatterns = [
-    # Seed 003 (status envelope)
-    path("api/bot/credits/<str:phone_number>", views.BotCreditsView.as_view(), name="bot-credits"),
-    path("api/bot/deduct", views.BotDeductView.as_view(), name="bot-deduct"),
+    # Seed 003 (status envelope); the bot's own two paths are in credits.bot_urls
     path("api/users/<str:phone_number>", views.UserProfileView.as_view(), name="user-profile"),
     path("api/credits/history/<str:user_id>", views.CreditHistoryView.as_view(), name="credit-history"),
     # Frontend wallet (success envelope)

@@ -34,7 +34,7 @@ class ApiKeyPrincipal:
 
 
 def _raw_key_from_request(request) -> str | None:
-    bot_secret = request.headers.get("X-Bot-Secret")
+    bot_secret = request.META.get("HTTP_X_BOT_SECRET")  # request.headers builds a dict of all
     if bot_secret:
         return bot_secret.strip()
     header = authentication.get_authorization_header(request)

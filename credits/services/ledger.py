@@ -29,6 +29,7 @@ Action = CreditTransaction.Action
 MAX_CREDITS_PER_OPERATION = 10**12
 MAX_REASON_LENGTH = 500
 MAX_REFERENCE_LENGTH = 255
+_SOURCES = frozenset(Source.values)  # `Source.values` builds a new list on every read
 
 class InsufficientCredits(PaymentRequired):
     """The wallet holds fewer credits than asked for; nothing was deducted.
@@ -71,7 +72,7 @@ def _check_text(name: str, value, max_length: int, *, allow_none: bool) -> str |
 
 
 def _check_common(*, source, reason, reference_id, idempotency_key, metadata):
-    if source not in Source.values:
+    if source not in _SOURCES:
         raise InvalidInput(f"Unknown credit source: {source!r}.", fields={"source": ["Invalid."]})
     _check_text("reason", reason, MAX_REASON_LENGTH, allow_none=False)
     _check_text("reference_id", reference_id, MAX_REFERENCE_LENGTH, allow_none=True)

@@ -117,9 +117,7 @@ class BotDeductView(_BotView):
         return idempotent(request, lambda: self._deduct(request))
 
     def _deduct(self, request):
-        body = s.BotDeductSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = s.bot_deduct_input(request.data)
         label = data.get("source")
         txn, _ = services.wallet_deduct_for_phone(
             phone=data["phone_number"], tenant=request.auth.tenant, credits=data["credits"],

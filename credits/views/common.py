@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiParameter
 from config import envelopes
 from config.api import envelope_serializer
 from config.idempotency import HEADER as IDEMPOTENCY_HEADER
+from config.idempotency import HEADER_META_KEY as IDEMPOTENCY_META_KEY
 from config.idempotency import caller_identity
 from config.permissions import is_api_key_request
 from config.policy import principal_of
@@ -50,7 +51,7 @@ def ledger_key(request, scope: str) -> str | None:
     becomes `sha256:<scope>:<caller>:<digest of the whole composed key>`. No plain key starts with
     `sha256:` (scopes are fixed words), so the two forms never meet and distinct keys stay distinct.
     """
-    key = request.headers.get(IDEMPOTENCY_HEADER)
+    key = request.META.get(IDEMPOTENCY_META_KEY)
     key = key.strip() if key else ""
     if not key:
         return None
