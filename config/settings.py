@@ -126,9 +126,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # config.postgresql skips it while the connection is busy and its socket is quiet.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
     DATABASES["default"]["ENGINE"] = "config.postgresql"
-# The hottest reads (GET /api/tokens/usage) as named statements PostgreSQL prepares once per
-# connection. Turn off behind a transaction-mode pooler that does not keep prepared statements.
+# The hot paths' fixed statements (the bot's deduction, the ledger moves, the token usage read)
+# go through config.db.prepared_cursor: PostgreSQL prepares them once per connection. Turn off
+# behind a transaction-mode pooler that does not keep prepared statements.
 DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
+if DATABASES["default"]["ENGINE"] == "config.postgresql" and DB_PREPARED_STATEMENTS:
+    # Only server-binding cursors ever prepare: with Django's client-side binding that is
+    # prepared_cursor alone, so its statements are prepared at first use; with server-side
+    # binding everywhere, psycopg's own threshold (five runs) keeps one-off queries unprepared.
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "prepare_threshold", 5 if DATABASES["default"]["OPTIONS"].get("server_side_binding") else 0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -3,9 +3,9 @@
 from datetime import date, datetime
 from typing import NamedTuple
 
-from django.conf import settings
 from django.db import connection
 
+from config.db import prepared_cursor
 from plans.models import RatePlan
 from subscriptions.models import Subscription, UsageCounter
 
@@ -44,28 +44,11 @@ LIMIT 1
 """
 
 
-_USAGE_PEEK_STATEMENT = "kosh_token_usage_peek"
-
-
 def _usage_peek_row(user_id: int):
     """PostgreSQL parses and plans the peek once per connection (planning the join cost more
-    than running it): a named prepared statement, made on the connection's first peek (sent on
-    the raw cursor, like Django's own connection setup, so query counts see one statement per
-    peek). `DB_PREPARED_STATEMENTS = False` in settings (a transaction-mode pooler that does not
-    keep prepared statements) sends the plain query instead."""
-    if not getattr(settings, "DB_PREPARED_STATEMENTS", True):
-        with connection.cursor() as cursor:
-            cursor.execute(_USAGE_PEEK_SQL, [user_id])
-            return cursor.fetchone()
-    connection.ensure_connection()
-    raw = connection.connection
-    if getattr(raw, "_kosh_usage_peek_prepared", None) is not True:
-        with raw.cursor() as setup:
-            setup.execute(f"PREPARE {_USAGE_PEEK_STATEMENT}(bigint) AS "
-                          + _USAGE_PEEK_SQL.replace("%s", "$1"))
-        raw._kosh_usage_peek_prepared = True
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXECUTE {_USAGE_PEEK_STATEMENT}(%s)", [user_id])
+    than running it): config.db.prepared_cursor."""
+    with prepared_cursor() as cursor:
+        cursor.execute(_USAGE_PEEK_SQL, [user_id])
         return cursor.fetchone()
 
 

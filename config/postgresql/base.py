@@ -8,13 +8,17 @@ FATAL "terminating connection" message, then end of file), so an idle connection
 nothing to read, used within the last IDLE_CHECK_SECONDS, is healthy without asking. Anything
 else — data waiting on the socket, a connection not idle, a longer pause, which a firewall or
 proxy may have ended silently — still gets Django's `SELECT 1`.
+
+It also gives the hot paths a cursor whose fixed statements PostgreSQL prepares once per
+connection (`prepared_cursor`, through `config.db.prepared_cursor`).
 """
 
 import select
 import time
 
-from django.db.backends.postgresql import base
-from psycopg import pq
+from django.conf import settings
+from django.db.backends.postgresql import base, operations
+from psycopg import errors, pq
 
 # A connection unused for longer gets the full `SELECT 1` (idle-timeout firewalls and proxies
 # drop connections without a word).
@@ -35,7 +39,20 @@ def socket_quiet(connection) -> bool:
         return False
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor, sql, params):
+        # A prepared_cursor binds on the server: its SQL with the values (for query logs and
+        # query counts) is composed here, as Django does when every cursor binds on the server.
+        if isinstance(cursor, base.ServerBindingCursor):
+            try:
+                return self.compose_sql(sql, params)
+            except errors.DataError:
+                return None
+        return super().last_executed_query(cursor, sql, params)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
     _last_checked = 0.0
 
     def close_if_health_check_failed(self):
@@ -54,3 +71,24 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def connect(self):
         super().connect()
         self._last_checked = time.monotonic()
+
+    def prepared_cursor(self):
+        """A cursor for the hot paths' fixed statements: parameters bound on the server, so
+        psycopg prepares each statement on the connection (the `prepare_threshold` settings
+        gives it) and PostgreSQL parses and plans it once per connection instead of once per
+        call. Other queries keep Django's client-side binding. `DB_PREPARED_STATEMENTS=false`
+        (a transaction-mode pooler that drops prepared statements) gives a plain cursor."""
+        if not settings.DB_PREPARED_STATEMENTS:
+            return self.cursor()
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        raw = self.connection
+        with self.wrap_database_errors:
+            # The connection belongs to this thread; the factory is swapped for one cursor only.
+            previous, raw.cursor_factory = raw.cursor_factory, base.ServerBindingCursor
+            try:
+                cursor = self.create_cursor()
+            finally:
+                raw.cursor_factory = previous
+            return self._prepare_cursor(cursor)
+

@@ -204,6 +204,20 @@ def test_deduct_request_is_one_sql_statement_once_the_key_is_cached(bot_client, 
     assert captured.captured_queries[0]["sql"].split()[:2] == ["WITH", "moved"]
 
 
+@pytest.mark.postgres_only
+def test_the_deduction_statement_is_prepared_once_per_connection(bot_client, tenant):
+    """PostgreSQL parses and plans the bot's deduction once per connection (config.db)."""
+    from django.db import connection
+
+    phone_user(tenant, PHONE, 5)
+    for left in (4, 3, 2):
+        assert deduct(bot_client, {"phone_number": PHONE}).json()["data"]["remaining_credits"] == left
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert len([sql for sql in prepared if "WITH moved AS" in sql and "u.phone" in sql]) == 1
+
+
 @pytest.mark.parametrize(("balance", "credits"), [(0, 1), (4, 10), (1, 2), (999, 1000)])
 def test_short_balance_is_the_seed_message(bot_client, tenant, balance, credits):
     user = phone_user(tenant, PHONE, balance)

@@ -203,9 +203,16 @@ def test_usage_request_costs_one_query_once_the_user_is_cached(auth_client, djan
         assert auth_client.get("/api/tokens/usage").status_code == 200
 
 
+def _prepared_on_this_connection() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
 @pytest.mark.postgres_only
 def test_usage_reads_the_prepared_statement_after_a_rolled_back_transaction(auth_client):
-    """The peek is a statement prepared once per connection; a rollback does not lose it."""
+    """The peek is a statement PostgreSQL prepares once per connection; a rollback does not
+    break it."""
     token_state(user=auth_client.user)
     assert auth_client.get("/api/tokens/usage").json()["token_used"] == 0
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -213,7 +220,9 @@ def test_usage_reads_the_prepared_statement_after_a_rolled_back_transaction(auth
         raise RuntimeError
     with CaptureQueriesContext(connection) as captured:
         assert auth_client.get("/api/tokens/usage").json()["token_used"] == 0
-    assert [q["sql"] for q in captured.captured_queries][-1].startswith("EXECUTE ")
+    assert len(captured.captured_queries) == 1
+    peeks = [sql for sql in _prepared_on_this_connection() if "current_period_end" in sql]
+    assert len(peeks) == 1 and captured.captured_queries[0]["sql"].strip().startswith("SELECT p.code")
 
 
 @pytest.mark.parametrize("prepared", [True, False])
