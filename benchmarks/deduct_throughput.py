@@ -274,25 +274,10 @@ def free_port() -> int:
 
 
 def start_server(port: int, env: dict, workers: int, threads: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "benchmarks.deduct_throughput:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread",
-         "--threads", str(threads), "--keep-alive", "30", "--log-level", "warning"],
-        cwd=ROOT, env={**env, SERVER_FLAG: "1"},
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited during startup")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/api/health")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not become healthy within 60 s")
+    from benchmarks.common import start_gunicorn
+
+    return start_gunicorn("benchmarks.deduct_throughput:application", port, {**env, SERVER_FLAG: "1"},
+                          workers=workers, threads=threads)
 
 
 def main():
@@ -356,8 +341,9 @@ def main():
                 total["p50_ms"] = max(total["p50_ms"], r["p50_ms"])
                 total["p99_ms"] = max(total["p99_ms"], r["p99_ms"])
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        from benchmarks.common import stop
+
+        stop(server)
     for total in results.values():
         total["rps"] = total["ok"] / total["elapsed"] if total["elapsed"] else 0.0
 

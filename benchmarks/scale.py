@@ -117,8 +117,8 @@ def build(database_url: str, *, wallets: int, rows_per_wallet: int, env: dict, r
             print(f"    {label}: {time.perf_counter() - began:.1f} s", flush=True)
 
         tenant_id = connection.execute(
-            f"INSERT INTO {Tenant._meta.db_table} (name, slug, status, settings, created_at, updated_at) "
-            "VALUES ('Scale', %s, 'active', %s, now(), now()) RETURNING id",
+            f"INSERT INTO {Tenant._meta.db_table} (name, slug, status, email, phone, suspended_reason, settings,"
+            " created_at, updated_at) VALUES ('Scale', %s, 'active', '', '', '', %s, now(), now()) RETURNING id",
             [TENANT_SLUG, psycopg.types.json.Jsonb({"size": size_marker})]).fetchone()[0]
         connection.execute(f"INSERT INTO {ApiKey._meta.db_table} (tenant_id, name, prefix, key_hash, scopes,"
                            " created_at) VALUES (%s, 'scale', %s, %s, '[\"bot\"]', now())",

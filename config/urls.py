@@ -8,6 +8,7 @@ from config.views import ApiIndexView, HealthView
 urlpatterns = [
     # The hot paths first: Django tries the patterns in order, about a microsecond each.
     path("api/bot/", include("credits.bot_urls")),
+    path("api/tokens/", include("subscriptions.token_urls")),
     path("admin/", admin.site.urls),
     path("api/health", HealthView.as_view(), name="health"),
     path("health", HealthView.as_view(), name="health-root"),  # seed 004
