@@ -1,13 +1,11 @@
 """The limits of phone sign-in hold under concurrency: real threads, real PostgreSQL (DESIGN §8)."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import PhoneCode
+from config.tests.threads import run_together
 from tenants.tests.factories import TenantFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
@@ -19,17 +17,11 @@ TIMEOUT = 60
 
 def together(job, n=THREADS):
     """Run `job(i)` on n threads released at once; the answers' status codes and bodies."""
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        try:
-            barrier.wait(timeout=TIMEOUT)
-            return job(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return [future.result(timeout=TIMEOUT) for future in [pool.submit(run, i) for i in range(n)]]
+    results = run_together([lambda i=i: job(i) for i in range(n)], timeout=TIMEOUT)
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return results
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import threading
 import time
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
+from config.tests.threads import run_together
 from payments.models import PaymentOrder
 from payments.tests.conftest import event_body, post_webhook
 from subscriptions.lifecycle import changes
@@ -39,24 +39,7 @@ def slow_change(monkeypatch):
 
 
 def _run(*functions):
-    results = [None] * len(functions)
-    barrier = threading.Barrier(len(functions))
-
-    def run(index, fn):
-        try:
-            barrier.wait()
-            results[index] = fn()
-        except Exception as exc:  # pragma: no cover - reported by the assertions
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
+    return run_together(list(functions))
 
 
 def _upgrade_order(client, subscription, plan="PROFESSIONAL"):

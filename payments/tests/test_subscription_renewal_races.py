@@ -7,9 +7,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
+from config.tests.threads import run_together
 from payments.models import PaymentOrder
 from payments.services import subscription_renewals
 from payments.tests.conftest import event_body, post_webhook
@@ -32,24 +32,7 @@ def now(monkeypatch):
 
 
 def _run(*functions):
-    results = [None] * len(functions)
-    barrier = threading.Barrier(len(functions))
-
-    def run(index, fn):
-        try:
-            barrier.wait()
-            results[index] = fn()
-        except Exception as exc:  # reported by the assertions
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return results
+    return run_together(list(functions), timeout=120)
 
 
 def test_concurrent_runs_open_one_order_per_subscription_and_period(catalog):

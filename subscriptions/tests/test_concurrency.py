@@ -1,18 +1,17 @@
 """Real threads against PostgreSQL: no lost update, no overdraft, no double provisioning."""
 
-import threading
 from collections import Counter
 from datetime import date
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.services import auth_tokens_issue
 from accounts.tests.factories import UserFactory, platform_admin
 from config.policy import principal_for_user
+from config.tests.threads import run_together
 from subscriptions import services
 from subscriptions.models import Subscription, UsageCounter
 from subscriptions.tests.factories import token_state
@@ -22,23 +21,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only
 
 
 def run_threads(count, target):
-    barrier = threading.Barrier(count)
-    results, errors = [None] * count, []
-
-    def worker(index):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = target(index)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    """`target(index)` on `count` threads released at once; their results (none may raise)."""
+    results = run_together([lambda index=index: target(index) for index in range(count)], timeout=120)
+    errors = [result for result in results if isinstance(result, Exception)]
     assert not errors, errors
     return results
 

@@ -1,13 +1,11 @@
 """Tenant services under real threads on PostgreSQL (DESIGN §8): exact outcomes, no mocks."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 
 from config.errors import Conflict
 from config.models import AuditEvent
+from config.tests.threads import run_together
 from tenants.models import Tenant
 from tenants.services import tenant_create, tenant_suspend
 from tenants.tests.factories import TenantFactory
@@ -18,19 +16,8 @@ TIMEOUT = 60
 
 
 def together(job, threads=THREADS):
-    barrier = threading.Barrier(threads)
-
-    def worker(_):
-        try:
-            barrier.wait(timeout=TIMEOUT)
-            return job()
-        except Exception as exc:  # collected and asserted on by the test
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(worker, range(threads), timeout=TIMEOUT))
+    """`job` on `threads` threads released at once; each one's result or exception."""
+    return run_together([job] * threads, timeout=TIMEOUT)
 
 
 def test_concurrent_suspensions_one_wins_the_rest_409():
