@@ -131,11 +131,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # behind a transaction-mode pooler that does not keep prepared statements.
 DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 if DATABASES["default"]["ENGINE"] == "config.postgresql" and DB_PREPARED_STATEMENTS:
-    # Only server-binding cursors ever prepare: with Django's client-side binding that is
-    # prepared_cursor alone, so its statements are prepared at first use; with server-side
-    # binding everywhere, psycopg's own threshold (five runs) keeps one-off queries unprepared.
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "prepare_threshold", 5 if DATABASES["default"]["OPTIONS"].get("server_side_binding") else 0)
+    # psycopg's default: a server-binding cursor prepares a query run five times. With Django's
+    # client-side binding only prepared_cursor binds on the server (and prepares at first run);
+    # with DB_SERVER_SIDE_BINDING every query does.
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -39,6 +39,14 @@ def socket_quiet(connection) -> bool:
         return False
 
 
+class PreparingCursor(base.ServerBindingCursor):
+    """Binds on the server and prepares every statement at its first run (psycopg's
+    `prepare=True`; the connection's `prepare_threshold` only has to be set)."""
+
+    def execute(self, query, params=None, *, prepare=None, **kwargs):
+        return super().execute(query, params, prepare=True if prepare is None else prepare, **kwargs)
+
+
 class DatabaseOperations(operations.DatabaseOperations):
     def last_executed_query(self, cursor, sql, params):
         # A prepared_cursor binds on the server: its SQL with the values (for query logs and
@@ -73,11 +81,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._last_checked = time.monotonic()
 
     def prepared_cursor(self):
-        """A cursor for the hot paths' fixed statements: parameters bound on the server, so
-        psycopg prepares each statement on the connection (the `prepare_threshold` settings
-        gives it) and PostgreSQL parses and plans it once per connection instead of once per
-        call. Other queries keep Django's client-side binding. `DB_PREPARED_STATEMENTS=false`
-        (a transaction-mode pooler that drops prepared statements) gives a plain cursor."""
+        """A cursor for the hot paths' fixed statements: parameters bound on the server and each
+        statement prepared at its first run, so PostgreSQL parses and plans it once per
+        connection instead of once per call. Other queries keep Django's client-side binding.
+        `DB_PREPARED_STATEMENTS=false` (a transaction-mode pooler that drops prepared
+        statements) gives a plain cursor."""
         if not settings.DB_PREPARED_STATEMENTS:
             return self.cursor()
         self.close_if_health_check_failed()
@@ -85,7 +93,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         raw = self.connection
         with self.wrap_database_errors:
             # The connection belongs to this thread; the factory is swapped for one cursor only.
-            previous, raw.cursor_factory = raw.cursor_factory, base.ServerBindingCursor
+            previous, raw.cursor_factory = raw.cursor_factory, PreparingCursor
             try:
                 cursor = self.create_cursor()
             finally:
