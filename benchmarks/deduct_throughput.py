@@ -21,8 +21,9 @@ What it does, all on 127.0.0.1:
    wallet ÷ many wallets >= 0.8. Exits 1 when a target is missed or the ledger check fails.
 
 The raw SQL goes through psycopg's default cursor, which binds parameters on the server and
-prepares a statement after five runs (the floor includes that); set DB_SERVER_SIDE_BINDING=true
-(and DB_POOL_SIZE=n) in the environment to run the server the same way.
+prepares a statement after five runs (the floor includes that); the server prepares the same
+statement once per connection too (config.db.prepared_cursor). DB_SERVER_SIDE_BINDING,
+DB_POOL_SIZE and DB_PREPARED_STATEMENTS in the environment reach the server, to compare them.
 
 The load generator is Python on the same machine (the raw SQL phases must be, so the HTTP
 phases are too), so absolute numbers are a floor; the ratios are the point.
