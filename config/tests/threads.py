@@ -1,6 +1,7 @@
 """Real threads for the concurrency tests (on PostgreSQL, `transaction=True`)."""
 
 import threading
+import time
 
 from django.db import connection
 
@@ -27,3 +28,21 @@ def run_together(functions, *, timeout: float = 60) -> list:
     for thread in threads:
         thread.join(timeout)
     return results
+
+
+def slow_spy(monkeypatch, module, name: str, *, delay: float = 0.3) -> list:
+    """Replace `module.name` (a service called with keyword arguments, `order_id` among them) by one
+    that records each call's order id and holds it `delay` seconds before running the real one,
+    so racing callers overlap inside it. Returns the list of recorded order ids."""
+    real = getattr(module, name)
+    calls = []
+    lock = threading.Lock()
+
+    def spy(**kwargs):
+        with lock:
+            calls.append(kwargs["order_id"])
+        time.sleep(delay)
+        return real(**kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return calls

@@ -2,13 +2,11 @@
 payment) on PostgreSQL with real threads: the plan change applies exactly once, and a superseding
 change-plan never deadlocks with a payment being applied."""
 
-import threading
-import time
 
 import pytest
 from rest_framework.test import APIClient
 
-from config.tests.threads import run_together
+from config.tests.threads import run_together, slow_spy
 from payments.models import PaymentOrder
 from payments.tests.conftest import event_body, post_webhook
 from subscriptions.lifecycle import changes
@@ -24,18 +22,7 @@ VERIFY = "/api/subscriptions/verify-payment"
 def slow_change(monkeypatch):
     """Counts deliveries of upgrade payments and holds each one for a moment before it touches the
     subscription (without the order's row lock, both requests would be inside it at once)."""
-    real = changes.subscription_change_paid
-    calls = []
-    lock = threading.Lock()
-
-    def spy(**kwargs):
-        with lock:
-            calls.append(kwargs["order_id"])
-        time.sleep(0.3)
-        return real(**kwargs)
-
-    monkeypatch.setattr(changes, "subscription_change_paid", spy)
-    return calls
+    return slow_spy(monkeypatch, changes, "subscription_change_paid")
 
 
 def _run(*functions):

@@ -5,13 +5,11 @@ The delivery is slowed down so that, without the lock, both requests would be in
 same time; the tests count how many times it ran, not just the end state.
 """
 
-import threading
-import time
 
 import pytest
 from rest_framework.test import APIClient
 
-from config.tests.threads import run_together
+from config.tests.threads import run_together, slow_spy
 from payments.models import PaymentOrder
 from payments.services.subscription_orders import subscription_checkout_create
 from payments.tests.conftest import event_body, post_webhook
@@ -27,18 +25,7 @@ VERIFY = "/api/subscriptions/verify-payment"
 @pytest.fixture
 def slow_delivery(monkeypatch):
     """Counts deliveries and holds each one for a moment before it touches the subscription."""
-    real = lifecycle.subscription_checkout_paid
-    calls = []
-    lock = threading.Lock()
-
-    def spy(**kwargs):
-        with lock:
-            calls.append(kwargs["order_id"])
-        time.sleep(0.3)
-        return real(**kwargs)
-
-    monkeypatch.setattr(lifecycle, "subscription_checkout_paid", spy)
-    return calls
+    return slow_spy(monkeypatch, lifecycle, "subscription_checkout_paid")
 
 
 def _paid_checkout(fake, user):

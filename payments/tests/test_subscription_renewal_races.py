@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rest_framework.test import APIClient
 
-from config.tests.threads import run_together
+from config.tests.threads import run_together, slow_spy
 from payments.models import PaymentOrder
 from payments.services import subscription_renewals
 from payments.tests.conftest import event_body, post_webhook
@@ -75,18 +75,7 @@ def test_a_close_waits_for_a_request_holding_the_subscription(catalog):
 
 @pytest.fixture
 def slow_renewal_paid(monkeypatch):
-    real = close.subscription_renewal_paid
-    calls = []
-    lock = threading.Lock()
-
-    def spy(**kwargs):
-        with lock:
-            calls.append(kwargs["order_id"])
-        time.sleep(0.3)
-        return real(**kwargs)
-
-    monkeypatch.setattr(close, "subscription_renewal_paid", spy)
-    return calls
+    return slow_spy(monkeypatch, close, "subscription_renewal_paid")
 
 
 def _owing(fake, client_for, as_of):
