@@ -125,6 +125,52 @@ def stop(server: subprocess.Popen) -> None:
         pass
 
 
+# --- where the CPU goes -----------------------------------------------------------------------
+
+def cpu_ticks() -> dict[int, tuple[str, int]]:
+    """Clock ticks (user + system) each process has used so far, with its command line (Linux
+    /proc; empty elsewhere). Two snapshots around a phase say which process spent what."""
+    ticks: dict[int, tuple[str, int]] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat, open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                fields = stat.read().rsplit(")", 1)[1].split()
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended meanwhile
+            continue
+        ticks[int(entry)] = (command, int(fields[11]) + int(fields[12]))
+    return ticks
+
+
+def cpu_per_request(before: dict, after: dict, requests: int, roles: dict[str, set[int] | str]) -> dict[str, float]:
+    """Microseconds of CPU per request each role spent between two `cpu_ticks` snapshots. A role
+    is a set of pids or a word its processes' command lines contain; the rest is "other"."""
+    spent: dict[str, float] = {}
+    per_tick = 1e6 / os.sysconf("SC_CLK_TCK") / max(requests, 1)
+    for pid, (command, total) in after.items():
+        used = total - before.get(pid, (command, 0))[1]
+        if used <= 0:
+            continue
+        role = next((name for name, match in roles.items()
+                     if (pid in match if isinstance(match, set) else match in command)), "other")
+        spent[role] = spent.get(role, 0.0) + used * per_tick
+    return spent
+
+
+def wal_flushes(database_url: str) -> int | None:
+    """WAL flushes (fsyncs) the PostgreSQL server has done so far (pg_stat_wal, PostgreSQL 14+):
+    one per commit unless concurrent commits share one (group commit)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            return connection.execute("SELECT wal_sync FROM pg_stat_wal").fetchone()[0]
+    except psycopg.Error:
+        return None
+
+
 # --- load generation ------------------------------------------------------------------------
 
 def load_generator(prefer: str = "auto") -> str:

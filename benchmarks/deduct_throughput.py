@@ -14,6 +14,9 @@ What it does, all on 127.0.0.1:
    psycopg connections for the raw SQL), each phase bounded by --duration and --max-requests:
    empty view · deduct over many wallets · deduct on one hot wallet · raw SQL many · raw SQL hot;
    The phases run --rounds times, interleaved, and each phase's req/s is its total over the rounds;
+   around each measured window it reads the CPU every process used (/proc: the gunicorn server,
+   PostgreSQL's backends, the load processes, the rest) and PostgreSQL's WAL flushes
+   (pg_stat_wal), and prints them per request: where the floor's sum holds and where it does not;
 4. stops the server, checks the ledger (debit rows = successful deductions, `audit_ledger`), and
    prints last the targets of issue 16 as ratios of this run: P1 API ÷ floor >= 0.8 for many
    wallets and for one hot wallet, where floor = 1 / (1/empty-view req/s + 1/raw-SQL req/s) (what
@@ -22,7 +25,7 @@ What it does, all on 127.0.0.1:
 
 The raw SQL goes through psycopg's default cursor, which binds parameters on the server and
 prepares a statement after five runs (the floor includes that); the server prepares the same
-statement once per connection too (config.db.prepared_cursor). DB_SERVER_SIDE_BINDING,
+statement once per connection too (config.db.prepared_fetchone). DB_SERVER_SIDE_BINDING,
 DB_POOL_SIZE and DB_PREPARED_STATEMENTS in the environment reach the server, to compare them.
 
 The load generator is Python on the same machine (the raw SQL phases must be, so the HTTP
@@ -179,11 +182,16 @@ def _load_process(kind, args, threads, queue):
     queue.put((statuses, latencies, max(finished for _, _, finished in results)))
 
 
-def run_phase(name, kind, args_for_window, *, processes, concurrency, warmup, duration, max_requests):
+def run_phase(name, kind, args_for_window, *, processes, concurrency, warmup, duration, max_requests,
+              database_url):
     """Warm up, then measure for `duration` seconds (or until `max_requests`), over `concurrency`
-    connections spread across `processes` load processes."""
+    connections spread across `processes` load processes. Around the measured window it reads
+    the CPU each process used and the server's WAL flushes."""
+    from benchmarks.common import cpu_per_request, cpu_ticks, wal_flushes
+
     ctx = multiprocessing.get_context("spawn")
     totals = {"warmup": None, "measured": None}
+    usage = {}
     for window, seconds, cap in (("warmup", warmup, max_requests), ("measured", duration, max_requests)):
         if seconds <= 0:
             continue
@@ -198,6 +206,12 @@ def run_phase(name, kind, args_for_window, *, processes, concurrency, warmup, du
                  for n in per_process if n]
         for proc in procs:
             proc.start()
+        if window == "measured":  # from the start of the window to its end, while the load runs
+            time.sleep(max(0.0, start_at - time.time()))
+            usage.update(ticks=cpu_ticks(), flushes=wal_flushes(database_url))
+            time.sleep(max(0.0, stop_at - time.time()))
+            usage.update(ticks_after=cpu_ticks(), flushes_after=wal_flushes(database_url),
+                         loaders={proc.pid for proc in procs})
         parts = [queue.get(timeout=seconds + 120) for _ in procs]
         for proc in procs:
             proc.join(timeout=30)
@@ -212,6 +226,11 @@ def run_phase(name, kind, args_for_window, *, processes, concurrency, warmup, du
                           "elapsed": max(ended - start_at, 1e-9)}
     measured = totals["measured"]
     ok = measured["statuses"].get(200, 0)
+    handled = sum(measured["statuses"].values())
+    cpu = cpu_per_request(usage["ticks"], usage["ticks_after"], handled,
+                          {"load": usage["loaders"], "server": "gunicorn", "postgres": "postgres"})
+    flushes = (None if None in (usage["flushes"], usage["flushes_after"])
+               else (usage["flushes_after"] - usage["flushes"]) / max(handled, 1))
     latencies = sorted(measured["latencies"])
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [0] * 99
     return {
@@ -219,6 +238,7 @@ def run_phase(name, kind, args_for_window, *, processes, concurrency, warmup, du
         "statuses": measured["statuses"], "rps": ok / measured["elapsed"], "elapsed": measured["elapsed"],
         "p50_ms": quantiles[49] * 1000, "p99_ms": quantiles[98] * 1000,
         "warmup_ok": (totals["warmup"] or {"statuses": {}})["statuses"].get(200, 0),
+        "cpu": cpu, "flushes": flushes, "handled": handled,
     }
 
 
@@ -318,7 +338,7 @@ def main():
     spread_bodies = [json.dumps({"phone_number": p}) for p in data["phones"]]
     hot_bodies = [json.dumps({"phone_number": data["hot_phone"]})]
     phase = {"processes": opts.processes, "concurrency": opts.concurrency, "warmup": opts.warmup,
-             "duration": opts.duration, "max_requests": opts.max_requests}
+             "duration": opts.duration, "max_requests": opts.max_requests, "database_url": opts.database_url}
     dsn = opts.database_url
     phases = [
         ("empty DRF view", "http", (port, EMPTY_PATH, headers, spread_bodies)),
@@ -334,7 +354,13 @@ def main():
             for name, kind, args in phases:
                 r = run_phase(name, kind, args, **phase)
                 total = results.setdefault(name, {"name": name, "ok": 0, "all": 0, "elapsed": 0.0,
-                                                  "warmup_ok": 0, "statuses": {}, "p50_ms": 0.0, "p99_ms": 0.0})
+                                                  "warmup_ok": 0, "statuses": {}, "p50_ms": 0.0, "p99_ms": 0.0,
+                                                  "cpu_us": {}, "flushes_n": 0.0, "handled": 0})
+                for role, micros in r["cpu"].items():
+                    total["cpu_us"][role] = total["cpu_us"].get(role, 0.0) + micros * r["handled"]
+                total["flushes_n"] = (None if r["flushes"] is None or total["flushes_n"] is None
+                                      else total["flushes_n"] + r["flushes"] * r["handled"])
+                total["handled"] += r["handled"]
                 for key in ("ok", "all", "elapsed", "warmup_ok"):
                     total[key] += r[key]
                 for status, count in r["statuses"].items():
@@ -352,6 +378,15 @@ def main():
     for r in results.values():
         print(f"{r['name']:34} {r['ok']:>8} {r['rps']:>9.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}  "
               f"{dict(sorted(r['statuses'].items()))}")
+    # Where the floor's sum holds or not: CPU per request of each process group, and how many
+    # commits shared a WAL flush (the raw phases keep 16 statements in flight, the API fewer).
+    print(f"\n{'CPU µs per request (all processes)':34} {'server':>8} {'postgres':>9} {'load':>8} {'other':>8} "
+          f"{'total':>8} {'WAL flushes/request':>20}")
+    for r in results.values():
+        cpu = {role: micros / max(r["handled"], 1) for role, micros in r["cpu_us"].items()}
+        flushes = "n/a" if r["flushes_n"] is None else f"{r['flushes_n'] / max(r['handled'], 1):.2f}"
+        print(f"{r['name']:34} {cpu.get('server', 0):>8.0f} {cpu.get('postgres', 0):>9.0f} {cpu.get('load', 0):>8.0f} "
+              f"{cpu.get('other', 0):>8.0f} {sum(cpu.values()):>8.0f} {flushes:>20}")
     empty, api_many, api_hot, sql_many, sql_hot = (results[name]["rps"] for name, _, _ in phases)
 
     def floor(raw):

@@ -127,12 +127,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
     DATABASES["default"]["ENGINE"] = "config.postgresql"
 # The hot paths' fixed statements (the bot's deduction, the ledger moves, the token usage read)
-# go through config.db.prepared_cursor: PostgreSQL prepares them once per connection. Turn off
+# go through config.db.prepared_fetchone: PostgreSQL prepares them once per connection. Turn off
 # behind a transaction-mode pooler that does not keep prepared statements.
 DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 if DATABASES["default"]["ENGINE"] == "config.postgresql" and DB_PREPARED_STATEMENTS:
     # psycopg's default: a server-binding cursor prepares a query run five times. With Django's
-    # client-side binding only prepared_cursor binds on the server (and prepares at first run);
+    # client-side binding only prepared_fetchone binds on the server (and prepares at first run);
     # with DB_SERVER_SIDE_BINDING every query does.
     DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 

@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 from django.db import connection
 
-from config.db import prepared_cursor
+from config.db import prepared_fetchone
 from plans.models import RatePlan
 from subscriptions.models import Subscription, UsageCounter
 
@@ -46,10 +46,8 @@ LIMIT 1
 
 def _usage_peek_row(user_id: int):
     """PostgreSQL parses and plans the peek once per connection (planning the join cost more
-    than running it): config.db.prepared_cursor."""
-    with prepared_cursor() as cursor:
-        cursor.execute(_USAGE_PEEK_SQL, [user_id])
-        return cursor.fetchone()
+    than running it): config.db.prepared_fetchone."""
+    return prepared_fetchone(_USAGE_PEEK_SQL, [user_id])
 
 
 def token_usage_peek(*, user_id: int) -> TokenUsagePeek | None:

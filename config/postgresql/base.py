@@ -9,8 +9,8 @@ nothing to read, used within the last IDLE_CHECK_SECONDS, is healthy without ask
 else — data waiting on the socket, a connection not idle, a longer pause, which a firewall or
 proxy may have ended silently — still gets Django's `SELECT 1`.
 
-It also gives the hot paths a cursor whose fixed statements PostgreSQL prepares once per
-connection (`prepared_cursor`, through `config.db.prepared_cursor`).
+It also runs the hot paths' fixed statements prepared, so PostgreSQL plans them once per
+connection (`prepared_fetchone`, through `config.db.prepared_fetchone`).
 """
 
 import select
@@ -49,7 +49,7 @@ class PreparingCursor(base.ServerBindingCursor):
 
 class DatabaseOperations(operations.DatabaseOperations):
     def last_executed_query(self, cursor, sql, params):
-        # A prepared_cursor binds on the server: its SQL with the values (for query logs and
+        # prepared_fetchone binds on the server: its SQL with the values (for query logs and
         # query counts) is composed here, as Django does when every cursor binds on the server.
         if isinstance(cursor, base.ServerBindingCursor):
             try:
@@ -80,23 +80,36 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().connect()
         self._last_checked = time.monotonic()
 
-    def prepared_cursor(self):
-        """A cursor for the hot paths' fixed statements: parameters bound on the server and each
-        statement prepared at its first run, so PostgreSQL parses and plans it once per
-        connection instead of once per call. Other queries keep Django's client-side binding.
+    # This thread's connection and the one cursor its hot statements run on (see prepared_fetchone).
+    _hot = (None, None)
+
+    def prepared_fetchone(self, sql, params):
+        """The first row of a hot path's fixed statement, bound on the server and prepared at its
+        first run, so PostgreSQL parses and plans it once per connection instead of once per call.
+        Other queries keep Django's client-side binding. The statement runs on one cursor kept
+        for the connection's life: a new psycopg cursor copies the connection's adapters and
+        looks up a dumper for every parameter again, half of the call's client-side cost.
         `DB_PREPARED_STATEMENTS=false` (a transaction-mode pooler that drops prepared
-        statements) gives a plain cursor."""
+        statements) runs it on a plain cursor."""
         if not settings.DB_PREPARED_STATEMENTS:
-            return self.cursor()
+            with self.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchone()
         self.close_if_health_check_failed()
         self.ensure_connection()
         raw = self.connection
+        owner, hot = self._hot
+        if owner is not raw:  # a new connection: its first hot statement makes the cursor
+            with self.wrap_database_errors:
+                # The connection belongs to this thread; the factory is swapped for one cursor only.
+                previous, raw.cursor_factory = raw.cursor_factory, PreparingCursor
+                try:
+                    hot = self.create_cursor()
+                finally:
+                    raw.cursor_factory = previous
+            self._hot = (raw, hot)
+        # Django's wrapper around it, as for any cursor: query logging, execute_wrappers and
+        # psycopg's errors turned into django.db's. Never closed: the next call reuses it.
+        self._prepare_cursor(hot).execute(sql, params)
         with self.wrap_database_errors:
-            # The connection belongs to this thread; the factory is swapped for one cursor only.
-            previous, raw.cursor_factory = raw.cursor_factory, PreparingCursor
-            try:
-                cursor = self.create_cursor()
-            finally:
-                raw.cursor_factory = previous
-            return self._prepare_cursor(cursor)
-
+            return hot.fetchone()

@@ -7,7 +7,7 @@ from functools import lru_cache
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from config.db import prepared_cursor
+from config.db import prepared_fetchone
 from credits.models import CreditTransaction, Wallet
 
 Action = CreditTransaction.Action
@@ -81,9 +81,8 @@ def ledger_move_sql(*, action: str, keyed: bool, by_phone: bool = False) -> str:
 
 
 def _run_move(sql: str, params: dict):
-    with prepared_cursor() as cursor:  # planned once per connection: most of the statement's cost
-        cursor.execute(sql, {**params, "metadata": json.dumps(params["metadata"])})
-        return cursor.fetchone()
+    # Planned once per connection: most of the statement's cost.
+    return prepared_fetchone(sql, {**params, "metadata": json.dumps(params["metadata"])})
 
 
 def _moved(wallet: Wallet, row, *, action, credits, now, fields) -> CreditTransaction | None:
