@@ -144,11 +144,11 @@ def cpu_ticks() -> dict[int, tuple[str, int]]:
     return ticks
 
 
-def cpu_per_request(before: dict, after: dict, requests: int, roles: dict[str, set[int] | str]) -> dict[str, float]:
-    """Microseconds of CPU per request each role spent between two `cpu_ticks` snapshots. A role
-    is a set of pids or a word its processes' command lines contain; the rest is "other"."""
+def cpu_spent(before: dict, after: dict, roles: dict[str, set[int] | str]) -> dict[str, float]:
+    """Microseconds of CPU each role spent between two `cpu_ticks` snapshots. A role is a set of
+    pids or a word its processes' command lines contain; the rest is "other"."""
     spent: dict[str, float] = {}
-    per_tick = 1e6 / os.sysconf("SC_CLK_TCK") / max(requests, 1)
+    per_tick = 1e6 / os.sysconf("SC_CLK_TCK")
     for pid, (command, total) in after.items():
         used = total - before.get(pid, (command, 0))[1]
         if used <= 0:

@@ -187,7 +187,7 @@ def run_phase(name, kind, args_for_window, *, processes, concurrency, warmup, du
     """Warm up, then measure for `duration` seconds (or until `max_requests`), over `concurrency`
     connections spread across `processes` load processes. Around the measured window it reads
     the CPU each process used and the server's WAL flushes."""
-    from benchmarks.common import cpu_per_request, cpu_ticks, wal_flushes
+    from benchmarks.common import cpu_spent, cpu_ticks, wal_flushes
 
     ctx = multiprocessing.get_context("spawn")
     totals = {"warmup": None, "measured": None}
@@ -226,11 +226,10 @@ def run_phase(name, kind, args_for_window, *, processes, concurrency, warmup, du
                           "elapsed": max(ended - start_at, 1e-9)}
     measured = totals["measured"]
     ok = measured["statuses"].get(200, 0)
-    handled = sum(measured["statuses"].values())
-    cpu = cpu_per_request(usage["ticks"], usage["ticks_after"], handled,
-                          {"load": usage["loaders"], "server": "gunicorn", "postgres": "postgres"})
+    cpu = cpu_spent(usage["ticks"], usage["ticks_after"],
+                    {"load": usage["loaders"], "server": "gunicorn", "postgres": "postgres"})
     flushes = (None if None in (usage["flushes"], usage["flushes_after"])
-               else (usage["flushes_after"] - usage["flushes"]) / max(handled, 1))
+               else usage["flushes_after"] - usage["flushes"])
     latencies = sorted(measured["latencies"])
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [0] * 99
     return {
@@ -238,7 +237,7 @@ def run_phase(name, kind, args_for_window, *, processes, concurrency, warmup, du
         "statuses": measured["statuses"], "rps": ok / measured["elapsed"], "elapsed": measured["elapsed"],
         "p50_ms": quantiles[49] * 1000, "p99_ms": quantiles[98] * 1000,
         "warmup_ok": (totals["warmup"] or {"statuses": {}})["statuses"].get(200, 0),
-        "cpu": cpu, "flushes": flushes, "handled": handled,
+        "cpu_us": cpu, "flushes": flushes,
     }
 
 
@@ -355,12 +354,11 @@ def main():
                 r = run_phase(name, kind, args, **phase)
                 total = results.setdefault(name, {"name": name, "ok": 0, "all": 0, "elapsed": 0.0,
                                                   "warmup_ok": 0, "statuses": {}, "p50_ms": 0.0, "p99_ms": 0.0,
-                                                  "cpu_us": {}, "flushes_n": 0.0, "handled": 0})
-                for role, micros in r["cpu"].items():
-                    total["cpu_us"][role] = total["cpu_us"].get(role, 0.0) + micros * r["handled"]
-                total["flushes_n"] = (None if r["flushes"] is None or total["flushes_n"] is None
-                                      else total["flushes_n"] + r["flushes"] * r["handled"])
-                total["handled"] += r["handled"]
+                                                  "cpu_us": {}, "flushes": 0})
+                for role, micros in r["cpu_us"].items():
+                    total["cpu_us"][role] = total["cpu_us"].get(role, 0.0) + micros
+                total["flushes"] = (None if None in (r["flushes"], total["flushes"])
+                                    else total["flushes"] + r["flushes"])
                 for key in ("ok", "all", "elapsed", "warmup_ok"):
                     total[key] += r[key]
                 for status, count in r["statuses"].items():
@@ -383,8 +381,9 @@ def main():
     print(f"\n{'CPU µs per request (all processes)':34} {'server':>8} {'postgres':>9} {'load':>8} {'other':>8} "
           f"{'total':>8} {'WAL flushes/request':>20}")
     for r in results.values():
-        cpu = {role: micros / max(r["handled"], 1) for role, micros in r["cpu_us"].items()}
-        flushes = "n/a" if r["flushes_n"] is None else f"{r['flushes_n'] / max(r['handled'], 1):.2f}"
+        handled = max(r["all"], 1)  # every answered request of the measured windows
+        cpu = {role: micros / handled for role, micros in r["cpu_us"].items()}
+        flushes = "n/a" if r["flushes"] is None else f"{r['flushes'] / handled:.2f}"
         print(f"{r['name']:34} {cpu.get('server', 0):>8.0f} {cpu.get('postgres', 0):>9.0f} {cpu.get('load', 0):>8.0f} "
               f"{cpu.get('other', 0):>8.0f} {sum(cpu.values()):>8.0f} {flushes:>20}")
     empty, api_many, api_hot, sql_many, sql_hot = (results[name]["rps"] for name, _, _ in phases)

@@ -16,7 +16,6 @@ connection (`prepared_fetchone`, through `config.db.prepared_fetchone`).
 import select
 import time
 
-from django.conf import settings
 from django.db.backends.postgresql import base, operations
 from psycopg import errors, pq
 
@@ -89,12 +88,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         Other queries keep Django's client-side binding. The statement runs on one cursor kept
         for the connection's life: a new psycopg cursor copies the connection's adapters and
         looks up a dumper for every parameter again, half of the call's client-side cost.
-        `DB_PREPARED_STATEMENTS=false` (a transaction-mode pooler that drops prepared
-        statements) runs it on a plain cursor."""
-        if not settings.DB_PREPARED_STATEMENTS:
-            with self.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchone()
+        Called through `config.db.prepared_fetchone`, which honours `DB_PREPARED_STATEMENTS`."""
         self.close_if_health_check_failed()
         self.ensure_connection()
         raw = self.connection
