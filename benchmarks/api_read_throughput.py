@@ -11,7 +11,10 @@ What it does, all on 127.0.0.1:
 2. starts gunicorn (gthread, --workers x --threads, default 2 x 8) serving Kosh;
 3. seed 001 reference (unless --no-seed001): its FastAPI app (benchmarks/seed001_fastapi.py) in a
    separate virtualenv (benchmarks/.venv-seed001, created and filled from the package index on
-   first use), on its own database, served by uvicorn with the same number of worker processes;
+   first use), on its own database, served by gunicorn with uvicorn's UvicornWorker (the seed
+   pins uvicorn 0.24, whose documented multi-process setup that is) and as many worker processes,
+   started afresh after each of its phases (past ~15 connections per worker it stalls on its
+   connection pool for 30 s, which would spill into the next phases);
 4. drives every endpoint at each --connections count with wrk when installed (else Python load
    processes; the script says which), interleaving the endpoints round by round so a change in
    the machine's load hits them alike; each endpoint's req/s is its total over the rounds;
@@ -36,9 +39,10 @@ from benchmarks import common  # noqa: E402
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kosh_bench_read"
 DEFAULT_SEED001_URL = "postgres://postgres@127.0.0.1:5432/kosh_bench_seed001"
 SEED001_VENV = common.ROOT / "benchmarks" / ".venv-seed001"
-# The seed's requirements.txt, with psycopg for PostgreSQL instead of pymysql.
+# The seed's requirements.txt, with psycopg for PostgreSQL instead of pymysql, and gunicorn to run
+# uvicorn's worker in several processes.
 SEED001_REQUIREMENTS = ["fastapi==0.104.1", "uvicorn==0.24.0", "sqlalchemy==2.0.23", "python-jose==3.3.0",
-                        "pydantic==2.5.0", "psycopg[binary]==3.3.9"]
+                        "pydantic==2.5.0", "psycopg[binary]==3.3.9", "gunicorn==21.2.0"]
 HEALTH_TARGET = 0.7
 SEED001_TARGET = 1.0
 
@@ -78,8 +82,8 @@ def _seed001_python() -> Path:
     return python
 
 
-def start_seed001(database_url: str, user_id: int, workers: int, port: int) -> subprocess.Popen:
-    """Seed 001's app on its own database, with one user and a user_plans row."""
+def prepare_seed001(database_url: str, user_id: int) -> tuple[Path, dict]:
+    """Seed 001's database with one user and a user_plans row; its python and environment."""
     import psycopg
 
     python = _seed001_python()
@@ -95,9 +99,19 @@ def start_seed001(database_url: str, user_id: int, workers: int, port: int) -> s
         connection.execute("INSERT INTO user_plans (user_id, plan, token_quota, token_used, last_reset_month,"
                            " created_at, updated_at) VALUES (%s, 'basic', 1000, 0, %s, now(), now())",
                            [user_id, time.gmtime().tm_mon])
+    return python, env
+
+
+def start_seed001(python: Path, env: dict, workers: int, port: int) -> subprocess.Popen:
+    # uvicorn's own --workers binds a socket asyncio does not recognise as TCP (protocol 0), so it
+    # never sets TCP_NODELAY: every keep-alive response then waits ~40 ms for a delayed ACK
+    # (22 req/s on one connection, measured). gunicorn's listener sets TCP_NODELAY, so uvicorn's
+    # documented production setup, gunicorn with its UvicornWorker, serves the seed's code
+    # without that stall (same code: 467 req/s on one connection).
     server = subprocess.Popen(
-        [str(python), "-m", "uvicorn", "seed001_fastapi:app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        [str(python), "-m", "gunicorn", "seed001_fastapi:app", "--worker-class", "uvicorn.workers.UvicornWorker",
+         "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--reuse-port",
+         "--graceful-timeout", "1", "--log-level", "warning"],
         env=env, cwd=common.ROOT / "benchmarks", start_new_session=True,
     )
     common.wait_healthy(server, port)
@@ -141,10 +155,20 @@ def main() -> int:
     port = common.free_port()
     servers = [common.start_gunicorn("config.wsgi:application", port, env, workers=opts.workers,
                                      threads=opts.threads)]
-    seed_port = None
+    seed_port = seed = None
     if not opts.no_seed001:
         seed_port = common.free_port()
-        servers.append(start_seed001(opts.seed001_database_url, data["user_id"], opts.workers, seed_port))
+        seed_python, seed_env = prepare_seed001(opts.seed001_database_url, data["user_id"])
+        seed = start_seed001(seed_python, seed_env, opts.workers, seed_port)
+
+    def fresh_seed001():
+        # Past ~15 connections per worker the seed's code stalls: its synchronous session runs on
+        # the event loop, the pool (5 + 10 overflow) runs dry, and the loop blocks in a checkout
+        # that waits 30 s, so requests still hang after the phase and would finish during the
+        # next ones. A new server after each seed phase keeps them from weighing on Kosh's.
+        nonlocal seed
+        common.stop(seed)
+        seed = start_seed001(seed_python, seed_env, opts.workers, seed_port)
     phases = [(name, port, path, headers) for name, (path, headers) in endpoints.items()]
     if seed_port:
         phases.append(("seed 001 FastAPI usage", seed_port, "/api/tokens/usage",
@@ -154,6 +178,8 @@ def main() -> int:
         for _name, phase_port, path, headers in phases:  # warm every worker and cache
             common.drive(generator, phase_port, path, headers=headers, connections=max(connection_counts),
                          duration=1, load_threads=opts.load_threads)
+        if seed:
+            fresh_seed001()
         for round_no in range(1, opts.rounds + 1):
             for connections in connection_counts:
                 for name, phase_port, path, headers in phases:
@@ -169,9 +195,12 @@ def main() -> int:
                     total["p99"].append(result["p99_ms"])
                     print(f"  round {round_no} c={connections:<3} {name:24} {result['rps']:8.0f} req/s "
                           f"({result['all'] - result['ok']} not 2xx)", flush=True)
+                    if phase_port == seed_port:
+                        fresh_seed001()
     finally:
-        for server in servers:
-            common.stop(server)
+        for server in [*servers, seed]:
+            if server is not None:
+                common.stop(server)
 
     def rps(name, connections):
         total = totals[(name, connections)]
