@@ -13,7 +13,7 @@ What it does, all on 127.0.0.1:
 3. drives each phase from separate load processes (keep-alive http.client connections, or
    psycopg connections for the raw SQL), each phase bounded by --duration and --max-requests:
    empty view · deduct over many wallets · deduct on one hot wallet · raw SQL many · raw SQL hot;
-   The phases run --rounds times, interleaved, and each phase's req/s is its total over the rounds;
+   The phases run --rounds times, interleaved, and each phase's req/s is its total over the rounds (each round's ratios print as it ends);
    around each measured window it reads the CPU every process used (/proc: the gunicorn server,
    PostgreSQL's backends, the load processes, the rest) and PostgreSQL's WAL flushes
    (pg_stat_wal), and prints them per request: where the floor's sum holds and where it does not;
@@ -241,6 +241,23 @@ def run_phase(name, kind, args_for_window, *, processes, concurrency, warmup, du
     }
 
 
+# --- the targets -------------------------------------------------------------------------------
+
+def floor(empty: float, raw: float) -> float:
+    # The API's cost per request can be no less than the framework's plus the statement's.
+    return 1 / (1 / empty + 1 / raw) if empty and raw else 0.0
+
+
+def targets_of(empty, api_many, api_hot, sql_many, sql_hot) -> list[tuple[str, float, float]]:
+    """Issue 16's P1 and P3 from the req/s of the five phases, in the phases' order."""
+    many, hot = floor(empty, sql_many), floor(empty, sql_hot)
+    return [
+        ("P1 deduct many wallets / floor", api_many / many if many else 0.0, 0.8),
+        ("P1 deduct one hot wallet / floor", api_hot / hot if hot else 0.0, 0.8),
+        ("P3 deduct one hot wallet / many wallets", api_hot / api_many if api_many else 0.0, 0.8),
+    ]
+
+
 # --- setup ------------------------------------------------------------------------------------
 
 def _admin_dsn(database_url: str) -> tuple[str, str]:
@@ -349,9 +366,11 @@ def main():
     # Round by round, so a change in the machine's load hits every phase alike.
     results: dict[str, dict] = {}
     try:
-        for _ in range(opts.rounds):
+        for round_no in range(1, opts.rounds + 1):
+            round_rps = {}
             for name, kind, args in phases:
                 r = run_phase(name, kind, args, **phase)
+                round_rps[name] = r["rps"]
                 total = results.setdefault(name, {"name": name, "ok": 0, "all": 0, "elapsed": 0.0,
                                                   "warmup_ok": 0, "statuses": {}, "p50_ms": 0.0, "p99_ms": 0.0,
                                                   "cpu_us": {}, "flushes": 0})
@@ -365,6 +384,9 @@ def main():
                     total["statuses"][status] = total["statuses"].get(status, 0) + count
                 total["p50_ms"] = max(total["p50_ms"], r["p50_ms"])
                 total["p99_ms"] = max(total["p99_ms"], r["p99_ms"])
+            # How much the ratios move within one run, next to the totals printed last.
+            print(f"  round {round_no}: " + ", ".join(
+                f"{label} {value:.2f}" for label, value, _ in targets_of(*round_rps.values())), flush=True)
     finally:
         from benchmarks.common import stop
 
@@ -387,19 +409,10 @@ def main():
         print(f"{r['name']:34} {cpu.get('server', 0):>8.0f} {cpu.get('postgres', 0):>9.0f} {cpu.get('load', 0):>8.0f} "
               f"{cpu.get('other', 0):>8.0f} {sum(cpu.values()):>8.0f} {flushes:>20}")
     empty, api_many, api_hot, sql_many, sql_hot = (results[name]["rps"] for name, _, _ in phases)
-
-    def floor(raw):
-        # The API's cost per request can be no less than the framework's plus the statement's.
-        return 1 / (1 / empty + 1 / raw) if empty and raw else 0.0
-
     for label, api, raw in (("many wallets", api_many, sql_many), ("one hot wallet", api_hot, sql_hot)):
-        print(f"floor, {label}: 1 / (1/{empty:.0f} empty view + 1/{raw:.0f} raw SQL) = {floor(raw):.0f} req/s; "
-              f"API {api:.0f} req/s")
-    targets = [
-        ("P1 deduct many wallets / floor", api_many / floor(sql_many) if floor(sql_many) else 0.0, 0.8),
-        ("P1 deduct one hot wallet / floor", api_hot / floor(sql_hot) if floor(sql_hot) else 0.0, 0.8),
-        ("P3 deduct one hot wallet / many wallets", api_hot / api_many if api_many else 0.0, 0.8),
-    ]
+        print(f"floor, {label}: 1 / (1/{empty:.0f} empty view + 1/{raw:.0f} raw SQL) = "
+              f"{floor(empty, raw):.0f} req/s; API {api:.0f} req/s")
+    targets = targets_of(empty, api_many, api_hot, sql_many, sql_hot)
     results = list(results.values())
 
     expected_debits = sum(r["ok"] + r["warmup_ok"] for r in results[1:])
