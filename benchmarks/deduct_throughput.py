@@ -13,7 +13,8 @@ What it does, all on 127.0.0.1:
 3. drives each phase from separate load processes (keep-alive http.client connections, or
    psycopg connections for the raw SQL), each phase bounded by --duration and --max-requests:
    empty view · deduct over many wallets · deduct on one hot wallet · raw SQL many · raw SQL hot;
-   The phases run --rounds times, interleaved, and each phase's req/s is its total over the rounds (each round's ratios print as it ends);
+   The phases run --rounds times, interleaved, and each phase's req/s is its total over the rounds
+   (each round's own ratios print as it ends, to show how far they move within one run);
    around each measured window it reads the CPU every process used (/proc: the gunicorn server,
    PostgreSQL's backends, the load processes, the rest) and PostgreSQL's WAL flushes
    (pg_stat_wal), and prints them per request: where the floor's sum holds and where it does not;
