@@ -8,11 +8,13 @@ the same deduction sent through psycopg.
 What it does, all on 127.0.0.1:
 1. (re)creates its own database (default postgres://postgres@127.0.0.1:5432/kosh_bench) and
    migrates it; creates a tenant, a bot API key and --users phone users with credits;
-2. starts gunicorn (gthread workers) serving Kosh plus one benchmark-only empty view, which
-   lives in this module's URL conf and is never part of the product;
+2. starts gunicorn (gthread workers) serving Kosh plus two benchmark-only views, which live in
+   this module's URL conf and are never part of the product: an empty view, and the same view
+   running the deduction's statement (Django + one statement, none of the API's own code);
 3. drives each phase from separate load processes (keep-alive http.client connections, or
    psycopg connections for the raw SQL), each phase bounded by --duration and --max-requests:
-   empty view · deduct over many wallets · deduct on one hot wallet · raw SQL many · raw SQL hot;
+   empty view · deduct over many wallets · deduct on one hot wallet · raw SQL many · raw SQL hot
+   · the statement view over many wallets and on the hot wallet (a diagnostic: no target);
    The phases run --rounds times, interleaved, and each phase's req/s is its total over the rounds
    (each round's own ratios print as it ends, to show how far they move within one run);
    around each measured window it reads the CPU every process used (/proc: the gunicorn server,
@@ -51,6 +53,11 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kosh_bench"
 EMPTY_PATH = "/bench/empty"
+STATEMENT_PATH = "/bench/statement"
+TENANT_FLAG = "KOSH_BENCH_TENANT_ID"
+EMPTY_PHASE = "empty DRF view"
+STATEMENT_MANY = "Django view + statement, many"
+STATEMENT_HOT = "Django view + statement, hot"
 DEDUCT_PATH = "/api/bot/deduct"
 SERVER_FLAG = "KOSH_BENCH_SERVER"
 BENCH_ENV = {
@@ -65,7 +72,13 @@ BENCH_ENV = {
 }
 
 
-# --- the server side: Kosh's URLs plus an empty view, only when gunicorn imports this module ---
+# The deduction's parameters but the wallet's (tenant, phone) and the time, as the bot's deduct sends them.
+_STATEMENT_PARAMS = {"action": "debit", "credits": 1, "source": "usage", "reference_id": None,
+                     "idempotency_key": None, "transfer_id": None, "actor_id": None,
+                     "reason": "Bot deduction", "metadata": "{}"}
+
+
+# --- the server side: Kosh's URLs plus the two bench views, only when gunicorn imports this module
 
 def _bench_urlpatterns():
     from django.urls import path
@@ -85,7 +98,28 @@ def _bench_urlpatterns():
             request.data  # noqa: B018 - parse the body like the real endpoint does
             return Response({"status": "SUCCESS"})
 
-    return [path(EMPTY_PATH.lstrip("/"), EmptyView.as_view()), *product_urls]
+    class StatementView(APIView):
+        """The empty view plus the deduction's statement, run as the product runs it (prepared, on
+        Django's connection): Django + one statement, with none of the API's own code (no key,
+        no validation, no service). The API's distance from it is what the API itself adds."""
+
+        authentication_classes: list = []
+        permission_classes = [AllowAny]
+
+        def post(self, request):
+            from django.utils import timezone
+
+            from config.db import prepared_fetchone
+            from credits.services import ledger_move_sql
+
+            sql = ledger_move_sql(action="debit", keyed=False, by_phone=True)
+            row = prepared_fetchone(sql, {**_STATEMENT_PARAMS, "phone": request.data["phone_number"],
+                                          "tenant_id": int(os.environ[TENANT_FLAG]),
+                                          "now": timezone.now()})
+            return Response({"remaining_credits": row[2]})
+
+    return [path(EMPTY_PATH.lstrip("/"), EmptyView.as_view()),
+            path(STATEMENT_PATH.lstrip("/"), StatementView.as_view()), *product_urls]
 
 
 def __getattr__(name):
@@ -145,9 +179,7 @@ def _sql_worker(dsn, sql, tenant_id, phones, start_at, stop_at, max_requests, co
     statuses: dict[int, int] = {}
     latencies: list[float] = []
     rng = random.Random()
-    params = {"tenant_id": tenant_id, "action": "debit", "credits": 1, "source": "usage", "reference_id": None,
-              "idempotency_key": None, "transfer_id": None, "actor_id": None,
-              "reason": "Bot deduction", "metadata": "{}"}
+    params = {**_STATEMENT_PARAMS, "tenant_id": tenant_id}
     with psycopg.connect(dsn, autocommit=True) as connection:
         while time.time() < start_at:
             time.sleep(0.001)
@@ -350,7 +382,7 @@ def main():
     data = prepare_data(opts.users)
 
     port = free_port()
-    server = start_server(port, env, opts.workers, opts.threads)
+    server = start_server(port, {**env, TENANT_FLAG: str(data["tenant_id"])}, opts.workers, opts.threads)
     headers = {"Content-Type": "application/json", "X-Bot-Secret": data["key"], "Connection": "keep-alive"}
     spread_bodies = [json.dumps({"phone_number": p}) for p in data["phones"]]
     hot_bodies = [json.dumps({"phone_number": data["hot_phone"]})]
@@ -358,12 +390,16 @@ def main():
              "duration": opts.duration, "max_requests": opts.max_requests, "database_url": opts.database_url}
     dsn = opts.database_url
     phases = [
-        ("empty DRF view", "http", (port, EMPTY_PATH, headers, spread_bodies)),
+        (EMPTY_PHASE, "http", (port, EMPTY_PATH, headers, spread_bodies)),
         ("API deduct, many wallets", "http", (port, DEDUCT_PATH, headers, spread_bodies)),
         ("API deduct, one hot wallet", "http", (port, DEDUCT_PATH, headers, hot_bodies)),
         ("raw SQL deduct, many wallets", "sql", (dsn, data["sql"], data["tenant_id"], data["phones"])),
         ("raw SQL deduct, one hot wallet", "sql", (dsn, data["sql"], data["tenant_id"], [data["hot_phone"]])),
+        # Diagnostic, no target: Django + the statement and nothing of the API's own.
+        (STATEMENT_MANY, "http", (port, STATEMENT_PATH, headers, spread_bodies)),
+        (STATEMENT_HOT, "http", (port, STATEMENT_PATH, headers, hot_bodies)),
     ]
+    target_phases = [name for name, _, _ in phases[:5]]
     # Round by round, so a change in the machine's load hits every phase alike.
     results: dict[str, dict] = {}
     try:
@@ -387,7 +423,8 @@ def main():
                 total["p99_ms"] = max(total["p99_ms"], r["p99_ms"])
             # How much the ratios move within one run, next to the totals printed last.
             print(f"  round {round_no}: " + ", ".join(
-                f"{label} {value:.2f}" for label, value, _ in targets_of(*round_rps.values())), flush=True)
+                f"{label} {value:.2f}" for label, value, _ in targets_of(*map(round_rps.get, target_phases))),
+                flush=True)
     finally:
         from benchmarks.common import stop
 
@@ -409,14 +446,18 @@ def main():
         flushes = "n/a" if r["flushes"] is None else f"{r['flushes'] / handled:.2f}"
         print(f"{r['name']:34} {cpu.get('server', 0):>8.0f} {cpu.get('postgres', 0):>9.0f} {cpu.get('load', 0):>8.0f} "
               f"{cpu.get('other', 0):>8.0f} {sum(cpu.values()):>8.0f} {flushes:>20}")
-    empty, api_many, api_hot, sql_many, sql_hot = (results[name]["rps"] for name, _, _ in phases)
-    for label, api, raw in (("many wallets", api_many, sql_many), ("one hot wallet", api_hot, sql_hot)):
+    empty, api_many, api_hot, sql_many, sql_hot = (results[name]["rps"] for name in target_phases)
+    for label, api, raw, statement in (("many wallets", api_many, sql_many, STATEMENT_MANY),
+                                       ("one hot wallet", api_hot, sql_hot, STATEMENT_HOT)):
+        measured = results[statement]["rps"]
         print(f"floor, {label}: 1 / (1/{empty:.0f} empty view + 1/{raw:.0f} raw SQL) = "
-              f"{floor(empty, raw):.0f} req/s; API {api:.0f} req/s")
+              f"{floor(empty, raw):.0f} req/s; API {api:.0f} req/s; Django view + the statement "
+              f"{measured:.0f} req/s (API / that {api / measured if measured else 0:.2f}, that / floor "
+              f"{measured / floor(empty, raw) if floor(empty, raw) else 0:.2f})")
     targets = targets_of(empty, api_many, api_hot, sql_many, sql_hot)
     results = list(results.values())
 
-    expected_debits = sum(r["ok"] + r["warmup_ok"] for r in results[1:])
+    expected_debits = sum(r["ok"] + r["warmup_ok"] for r in results if r["name"] != EMPTY_PHASE)
     import django
     from django.db import connection
 
