@@ -153,8 +153,8 @@ def main() -> int:
         "me": ("/api/auth/me", {"Authorization": f"Bearer {data['access']}"}),
     }
     port = common.free_port()
-    servers = [common.start_gunicorn("config.wsgi:application", port, env, workers=opts.workers,
-                                     threads=opts.threads)]
+    server = common.start_gunicorn("config.wsgi:application", port, env, workers=opts.workers,
+                                   threads=opts.threads)
     seed_port = seed = None
     if not opts.no_seed001:
         seed_port = common.free_port()
@@ -198,9 +198,9 @@ def main() -> int:
                     if phase_port == seed_port:
                         fresh_seed001()
     finally:
-        for server in [*servers, seed]:
-            if server is not None:
-                common.stop(server)
+        for running in (server, seed):
+            if running is not None:
+                common.stop(running)
 
     def rps(name, connections):
         total = totals[(name, connections)]

@@ -82,11 +82,14 @@ _STATEMENT_PARAMS = {"action": "debit", "credits": 1, "source": "usage", "refere
 
 def _bench_urlpatterns():
     from django.urls import path
+    from django.utils import timezone
     from rest_framework.permissions import AllowAny
     from rest_framework.response import Response
     from rest_framework.views import APIView
 
+    from config.db import prepared_fetchone
     from config.urls import urlpatterns as product_urls
+    from credits.services import ledger_move_sql
 
     class EmptyView(APIView):
         """Parses the JSON body and answers a tiny JSON object: Django + DRF + gunicorn, no DB."""
@@ -98,6 +101,10 @@ def _bench_urlpatterns():
             request.data  # noqa: B018 - parse the body like the real endpoint does
             return Response({"status": "SUCCESS"})
 
+    # Built once, as the product builds its statement once.
+    statement_sql = ledger_move_sql(action="debit", keyed=False, by_phone=True)
+    statement_params = {**_STATEMENT_PARAMS, "tenant_id": int(os.environ[TENANT_FLAG])}
+
     class StatementView(APIView):
         """The empty view plus the deduction's statement, run as the product runs it (prepared, on
         Django's connection): Django + one statement, with none of the API's own code (no key,
@@ -107,15 +114,8 @@ def _bench_urlpatterns():
         permission_classes = [AllowAny]
 
         def post(self, request):
-            from django.utils import timezone
-
-            from config.db import prepared_fetchone
-            from credits.services import ledger_move_sql
-
-            sql = ledger_move_sql(action="debit", keyed=False, by_phone=True)
-            row = prepared_fetchone(sql, {**_STATEMENT_PARAMS, "phone": request.data["phone_number"],
-                                          "tenant_id": int(os.environ[TENANT_FLAG]),
-                                          "now": timezone.now()})
+            row = prepared_fetchone(statement_sql, {**statement_params, "phone": request.data["phone_number"],
+                                                    "now": timezone.now()})
             return Response({"remaining_credits": row[2]})
 
     return [path(EMPTY_PATH.lstrip("/"), EmptyView.as_view()),
