@@ -8,14 +8,16 @@ the same deduction sent through psycopg.
 What it does, all on 127.0.0.1:
 1. (re)creates its own database (default postgres://postgres@127.0.0.1:5432/kosh_bench) and
    migrates it; creates a tenant, a bot API key and --users phone users with credits;
-2. starts gunicorn (gthread workers) serving Kosh plus two benchmark-only views, which live in
-   this module's URL conf and are never part of the product: an empty view, and the same view
-   running the deduction's statement (Django + one statement, none of the API's own code);
+2. starts gunicorn (gthread; 2 workers x 8 threads by default, README's production setting)
+   serving Kosh plus two benchmark-only views, which live in this module's URL conf and are
+   never part of the product: an empty view, and the same view running the deduction's
+   statement (Django + one statement, none of the API's own code);
 3. drives each phase from separate load processes (keep-alive http.client connections, or
    psycopg connections for the raw SQL), each phase bounded by --duration and --max-requests:
    empty view · deduct over many wallets · deduct on one hot wallet · raw SQL many · raw SQL hot
-   · the statement view over many wallets and on the hot wallet (a diagnostic: no target);
-   The phases run --rounds times, interleaved, and each phase's req/s is its total over the rounds
+   · the statement view over many wallets and on the hot wallet · the deduction over many
+   wallets through the full DRF view instead of its lean path (config.lean; the last three are
+   diagnostics, no target). The phases run --rounds times, interleaved, and each phase's req/s is its total over the rounds
    (each round's own ratios print as it ends, to show how far they move within one run);
    around each measured window it reads the CPU every process used (/proc: the gunicorn server,
    PostgreSQL's backends, the load processes, the rest) and PostgreSQL's WAL flushes
@@ -58,7 +60,11 @@ TENANT_FLAG = "KOSH_BENCH_TENANT_ID"
 EMPTY_PHASE = "empty DRF view"
 STATEMENT_MANY = "Django view + statement, many"
 STATEMENT_HOT = "Django view + statement, hot"
+FULL_VIEW_MANY = "API via the full DRF view, many"
 DEDUCT_PATH = "/api/bot/deduct"
+# A query string (ignored by the endpoint) sends the call past the lean path (config.lean) to the
+# full DRF view: what the lean path buys, measured in the same run.
+FULL_VIEW_PATH = DEDUCT_PATH + "?via=full-view"
 SERVER_FLAG = "KOSH_BENCH_SERVER"
 BENCH_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -360,7 +366,8 @@ def main():
     parser.add_argument("--processes", type=int, default=2, help="load-generating processes")
     parser.add_argument("--users", type=int, default=1000, help="phone users (wallets) for the spread load")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--threads", type=int, default=8,
+                        help="gunicorn threads per worker (8: the production setting, README)")
     parser.add_argument("--rounds", type=int, default=2, help="times each phase runs, interleaved")
     opts = parser.parse_args()
     if not (0 < opts.duration <= 600 and 0 <= opts.warmup <= 60 and 0 < opts.concurrency <= 64
@@ -398,6 +405,8 @@ def main():
         # Diagnostic, no target: Django + the statement and nothing of the API's own.
         (STATEMENT_MANY, "http", (port, STATEMENT_PATH, headers, spread_bodies)),
         (STATEMENT_HOT, "http", (port, STATEMENT_PATH, headers, hot_bodies)),
+        # Diagnostic, no target: the same calls through the full DRF view instead of the lean path.
+        (FULL_VIEW_MANY, "http", (port, FULL_VIEW_PATH, headers, spread_bodies)),
     ]
     target_phases = [name for name, _, _ in phases[:5]]
     # Round by round, so a change in the machine's load hits every phase alike.
@@ -454,6 +463,10 @@ def main():
               f"{floor(empty, raw):.0f} req/s; API {api:.0f} req/s; Django view + the statement "
               f"{measured:.0f} req/s (API / that {api / measured if measured else 0:.2f}, that / floor "
               f"{measured / floor(empty, raw) if floor(empty, raw) else 0:.2f})")
+    full_view = results[FULL_VIEW_MANY]["rps"]
+    print(f"lean path, many wallets: API {api_many:.0f} req/s; through the full DRF view {full_view:.0f} "
+          f"req/s (lean / full {api_many / full_view if full_view else 0:.2f}; full view / floor "
+          f"{full_view / floor(empty, sql_many) if floor(empty, sql_many) else 0:.2f})")
     targets = targets_of(empty, api_many, api_hot, sql_many, sql_hot)
     results = list(results.values())
 

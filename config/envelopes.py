@@ -38,11 +38,15 @@ def success_response(data, *, status=200, message=None, headers=None) -> Respons
     return Response(body, status=status, headers=headers)
 
 
-def status_response(message: str, data=None, *, status=200, status_text="SUCCESS") -> Response:
+def status_body(message: str, data=None, *, status_text="SUCCESS") -> dict:
     body = {"status": status_text, "message": message}
     if data is not None:
         body["data"] = data
-    return Response(body, status=status)
+    return body
+
+
+def status_response(message: str, data=None, *, status=200, status_text="SUCCESS") -> Response:
+    return Response(status_body(message, data, status_text=status_text), status=status)
 
 
 def flat_response(data, *, status=200) -> Response:

@@ -25,14 +25,11 @@ _BOT_DEDUCT_COMMON_KEYS = frozenset({"phone_number", "credits"})
 _PHONE_MAX_LENGTH = BotDeductSerializer().fields["phone_number"].max_length
 
 
-def bot_deduct_input(data) -> dict:
-    """BotDeductSerializer's validated data for `data`, or its ValidationError.
-
-    The body nearly every bot sends, `{"phone_number": "<printable ASCII>"}` with perhaps a
-    valid `credits`, is checked here directly, to the same result the serializer gives (its
-    text stripped; credits a JSON integer in range, default 1): building and running the
-    serializer cost more than the rest of the view. Any other body goes through the serializer,
-    which words the errors."""
+def bot_deduct_common_input(data) -> dict | None:
+    """The validated data of the body nearly every bot sends, `{"phone_number": "<printable
+    ASCII>"}` with perhaps a valid `credits`, checked here directly to the same result the
+    serializer gives (its text stripped; credits a JSON integer in range, default 1); None for
+    any other body. Building and running the serializer cost more than the rest of the view."""
     if type(data) is dict and data.keys() <= _BOT_DEDUCT_COMMON_KEYS:
         phone = data.get("phone_number")
         credits = data.get("credits", 1)
@@ -40,6 +37,15 @@ def bot_deduct_input(data) -> dict:
             phone = phone.strip()
             if phone and len(phone) <= _PHONE_MAX_LENGTH and phone.isascii() and phone.isprintable():
                 return {"phone_number": phone, "credits": credits}
+    return None
+
+
+def bot_deduct_input(data) -> dict:
+    """BotDeductSerializer's validated data for `data`, or its ValidationError (which words the
+    errors); the common body is checked directly (bot_deduct_common_input)."""
+    common = bot_deduct_common_input(data)
+    if common is not None:
+        return common
     body = BotDeductSerializer(data=data)
     body.is_valid(raise_exception=True)
     return body.validated_data

@@ -1,18 +1,22 @@
 """Seed 003 (status envelope): the bot's balance and deduction by phone number (API key), and a
 user's profile and credit history (an API key of the user's tenant, staff, or the user)."""
 
+import functools
 import re
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
 
 from accounts.authentication import JWTAuthentication
 from config import envelopes
 from config.api import StatusAPIView, envelope_serializer
 from config.envelopes import status_response
 from config.errors import InvalidInput
+from config.idempotency import HEADER_META_KEY as IDEMPOTENCY_META_KEY
 from config.idempotency import idempotent
 from config.ids import positive_id
+from config.lean import LeanPostMixin
 from config.permissions import HasApiKey
 from config.policy import PolicyPermission
 from config.schema import error_responses
@@ -101,7 +105,7 @@ class BotCreditsView(_BotView):
                                {"remaining_credits": wallet.balance, "user_exists": existed})
 
 
-class BotDeductView(_BotView):
+class BotDeductView(LeanPostMixin, _BotView):
     @extend_schema(
         tags=BOT_TAGS, request=s.BotDeductSerializer, parameters=[IDEMPOTENCY_PARAMETER],
         description="Deduct credits (default 1) after a generation. Short balance → 402 "
@@ -114,10 +118,21 @@ class BotDeductView(_BotView):
                    **error_responses(STATUS, 400, 401, 403, 409)},
     )
     def post(self, request):
-        return idempotent(request, lambda: self._deduct(request))
+        return idempotent(request, lambda: Response(self.deducted(request, s.bot_deduct_input(request.data))))
 
-    def _deduct(self, request):
-        data = s.bot_deduct_input(request.data)
+    @classmethod
+    def lean_post(cls, request, body):
+        """The bot's plain call (config.lean): no Idempotency-Key (stored answers are the full
+        view's) and the common body."""
+        if request.META.get(IDEMPOTENCY_META_KEY) is not None:
+            return None
+        data = s.bot_deduct_common_input(body)
+        return None if data is None else functools.partial(cls.deducted, request, data)
+
+    @staticmethod
+    def deducted(request, data) -> dict:
+        """Deduct for the validated body; the answer's body. `request` is DRF's or, on the lean
+        path, Django's with the caller set: either gives the key, its tenant and the headers."""
         label = data.get("source")
         txn, _ = services.wallet_deduct_for_phone(
             phone=data["phone_number"], tenant=request.auth.tenant, credits=data["credits"],
@@ -127,8 +142,8 @@ class BotDeductView(_BotView):
             metadata=key_metadata(request, {"label": label} if label else None),
         )
         # Seed 003's data is exactly {"remaining_credits": n}.
-        return status_response(messages.deducted_message(txn.balance_after),
-                               {"remaining_credits": txn.balance_after})
+        return envelopes.status_body(messages.deducted_message(txn.balance_after),
+                                     {"remaining_credits": txn.balance_after})
 
 
 # --- a user's profile and history (API key of the user's tenant, staff, or the user) ------------
