@@ -70,7 +70,8 @@ def answer_exception(view_class, initkwargs, request, exc) -> HttpResponse:
 
 class LeanPostMixin:
     """For an APIView whose authenticators and permissions read only `request.META` and
-    `request.auth` (ApiKeyAuthentication, HasApiKey) and that has no throttles.
+    `request.auth` (ApiKeyAuthentication, HasApiKey; permissions get the class as their view)
+    and that has no throttles (with throttles, as_view gives the full view alone).
 
     `lean_post(request, body)` gets the parsed body with `request.user`/`request.auth` set; it
     returns None to hand the request to the full view (it must not have changed anything), or a
